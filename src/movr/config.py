@@ -1,0 +1,240 @@
+"""Settings: the only reader of the process environment, validated once at start."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from limits import parse_many
+
+from movr.regions import RegionMap, RegionMapError
+
+Environment = Literal["production", "development"]
+LogFormat = Literal["json", "console"]
+
+DEFAULT_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+DEFAULT_TILE_ATTRIBUTION = "&copy; OpenStreetMap contributors"
+# Login and registration, per client address: enough for people, not for password guessing.
+DEFAULT_AUTH_RATE_LIMIT = "10 per minute;100 per hour"
+_SECRET_KEY_FILE = "secret_key"  # noqa: S105 -- a file name, not a secret
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing or malformed; the message names the variable."""
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Bounds of the transaction retry loop (full-jitter exponential backoff)."""
+
+    max_attempts: int = 6
+    base_delay: float = 0.05
+    max_delay: float = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything MovR reads from its environment."""
+
+    environment: Environment
+    data_dir: Path
+    database_url: str | None  # None: the embedded PostgreSQL in data_dir
+    secret_key: str
+    region_map: RegionMap
+    region: str
+    region_urls: Mapping[str, str] = field(default_factory=dict)
+    auth_rate_limit: str | None = DEFAULT_AUTH_RATE_LIMIT  # None: rate limits off
+    rate_limit_storage: str = "memory://"
+    tile_url: str = DEFAULT_TILE_URL
+    tile_attribution: str = DEFAULT_TILE_ATTRIBUTION
+    log_format: LogFormat = "json"
+    log_level: str = "INFO"
+    retry: RetryPolicy = RetryPolicy()
+    statement_timeout_ms: int = 5000
+    pool_size: int = 10
+    follower_reads: bool = False
+    proxy_hops: int = 0  # how many reverse proxies' X-Forwarded-* headers to trust
+    port: int = 8000
+
+    @property
+    def cities(self) -> tuple[str, ...]:
+        """Keys of the cities the serving region offers."""
+        return tuple(city.id for city in self.region_map.cities(self.region))
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, *, development: bool = False
+    ) -> Settings:
+        """Read and validate settings; `development` is set by `movr demo`."""
+        env = os.environ if environ is None else environ
+        environment = _environment(env, development=development)
+        data_dir = Path(env.get("MOVR_DATA_DIR") or ".movr").expanduser().resolve()
+        region_map = _region_map(env)
+        region = env.get("MOVR_REGION") or region_map.primary_region
+        if region not in region_map.regions:
+            raise ConfigError(
+                f"MOVR_REGION: {region!r} is not in the region map "
+                f"({', '.join(region_map.regions)})"
+            )
+        return cls(
+            environment=environment,
+            data_dir=data_dir,
+            database_url=_database_url(env),
+            secret_key=_secret_key(env, environment, data_dir),
+            region_map=region_map,
+            region=region,
+            region_urls=_region_urls(env, region_map),
+            auth_rate_limit=_rate_limit(env),
+            rate_limit_storage=env.get("MOVR_RATE_LIMIT_STORAGE") or "memory://",
+            tile_url=env.get("MOVR_TILE_URL") or DEFAULT_TILE_URL,
+            tile_attribution=env.get("MOVR_TILE_ATTRIBUTION") or DEFAULT_TILE_ATTRIBUTION,
+            log_format=_choice(  # type: ignore[arg-type]
+                env,
+                "MOVR_LOG_FORMAT",
+                ("json", "console"),
+                "console" if environment == "development" else "json",
+            ),
+            log_level=_choice(
+                env, "MOVR_LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO", upper=True
+            ),
+            retry=RetryPolicy(max_attempts=_int(env, "MOVR_TX_MAX_ATTEMPTS", 6, minimum=1)),
+            statement_timeout_ms=_int(env, "MOVR_STATEMENT_TIMEOUT_MS", 5000, minimum=0),
+            pool_size=_int(env, "MOVR_DB_POOL_SIZE", 10, minimum=1),
+            follower_reads=_bool(env, "MOVR_FOLLOWER_READS", default=False),
+            proxy_hops=_int(env, "MOVR_PROXY_HOPS", 0, minimum=0),
+            port=_int(env, "PORT", 8000, minimum=1, maximum=65535),
+        )
+
+
+def _environment(env: Mapping[str, str], *, development: bool) -> Environment:
+    if development:
+        return "development"
+    if _choice(env, "MOVR_ENV", ("production", "development"), "production") == "development":
+        return "development"
+    return "production"
+
+
+def _region_map(env: Mapping[str, str]) -> RegionMap:
+    path = env.get("MOVR_REGION_MAP")
+    if not path:
+        return RegionMap.default()
+    try:
+        return RegionMap.from_file(Path(path))
+    except RegionMapError as exc:
+        raise ConfigError(f"MOVR_REGION_MAP: {exc}") from exc
+
+
+def _database_url(env: Mapping[str, str]) -> str | None:
+    url = env.get("DATABASE_URL")
+    if not url:
+        return None
+    scheme = url.split("://", 1)[0]
+    if scheme in ("postgres", "postgresql"):
+        # Bare URLs (as printed by cloud consoles) mean psycopg 3, the driver MovR ships with.
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    if scheme == "cockroachdb":
+        return "cockroachdb+psycopg://" + url.split("://", 1)[1]
+    if scheme not in ("postgresql+psycopg", "cockroachdb+psycopg"):
+        raise ConfigError(
+            "DATABASE_URL: expected postgresql+psycopg://… or cockroachdb+psycopg://…, "
+            f"got scheme {scheme!r}"
+        )
+    return url
+
+
+def _secret_key(env: Mapping[str, str], environment: Environment, data_dir: Path) -> str:
+    key = env.get("SECRET_KEY")
+    if key:
+        if len(key) < 16:
+            raise ConfigError("SECRET_KEY: use at least 16 random characters")
+        return key
+    if environment == "production":
+        raise ConfigError(
+            "SECRET_KEY: required in production (or set MOVR_ENV=development for a local run)"
+        )
+    # Development: one random key kept in the data folder, so sessions survive restarts.
+    path = data_dir / _SECRET_KEY_FILE
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(key)
+    return key
+
+
+def _region_urls(env: Mapping[str, str], region_map: RegionMap) -> dict[str, str]:
+    """Parse `region=https://host,region=https://host`."""
+    raw = env.get("MOVR_REGION_URLS", "").strip()
+    urls: dict[str, str] = {}
+    for item in filter(None, (part.strip() for part in raw.split(","))):
+        region, sep, url = item.partition("=")
+        parts = urlsplit(url.strip())
+        if not sep or region.strip() not in region_map.regions:
+            raise ConfigError(f"MOVR_REGION_URLS: {item!r} is not region=url for a known region")
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ConfigError(f"MOVR_REGION_URLS: {url!r} is not an http(s) URL")
+        urls[region.strip()] = url.strip().rstrip("/")
+    return urls
+
+
+def _rate_limit(env: Mapping[str, str]) -> str | None:
+    raw = (env.get("MOVR_RATE_LIMITS") or DEFAULT_AUTH_RATE_LIMIT).strip()
+    if raw.lower() == "off":
+        return None
+    try:
+        parse_many(raw)
+    except ValueError as exc:
+        raise ConfigError(
+            f"MOVR_RATE_LIMITS: {raw!r} is not a rate limit like '10 per minute;100 per hour' "
+            "or 'off'"
+        ) from exc
+    return raw
+
+
+def _choice(
+    env: Mapping[str, str],
+    name: str,
+    allowed: tuple[str, ...],
+    default: str,
+    *,
+    upper: bool = False,
+) -> str:
+    value = env.get(name) or default
+    value = value.upper() if upper else value.lower()
+    if value not in allowed:
+        raise ConfigError(f"{name}: {value!r} is not one of {', '.join(allowed)}")
+    return value
+
+
+def _int(
+    env: Mapping[str, str], name: str, default: int, *, minimum: int, maximum: int | None = None
+) -> int:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}: {raw!r} is not a whole number") from None
+    if value < minimum or (maximum is not None and value > maximum):
+        bound = f"between {minimum} and {maximum}" if maximum is not None else f">= {minimum}"
+        raise ConfigError(f"{name}: {value} must be {bound}")
+    return value
+
+
+def _bool(env: Mapping[str, str], name: str, *, default: bool) -> bool:
+    raw = env.get(name)
+    if not raw:
+        return default
+    if raw.lower() in ("1", "true", "yes", "on"):
+        return True
+    if raw.lower() in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name}: {raw!r} is not true/false")

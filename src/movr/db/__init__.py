@@ -1,0 +1,1 @@
+"""Database access: engines, the transaction retry helper, migrations, the embedded server."""

@@ -1,0 +1,60 @@
+"""Engines and session factories built from Settings (SERIALIZABLE everywhere)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from movr.config import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class Database:
+    """One engine and the two ways MovR talks through it."""
+
+    engine: Engine
+    # Units of work: BEGIN … COMMIT at SERIALIZABLE.
+    sessions: sessionmaker[Session]
+    # Single-statement reads in autocommit: one round trip, no BEGIN/COMMIT. Each statement is
+    # its own (implicit, serializable) transaction, so a read unit must be one statement.
+    read_sessions: sessionmaker[Session]
+
+    @property
+    def is_cockroachdb(self) -> bool:
+        """True when the dialect is CockroachDB (multi-region SQL is only valid there)."""
+        return self.engine.dialect.name == "cockroachdb"
+
+    def dispose(self) -> None:
+        """Close pooled connections."""
+        self.engine.dispose()
+
+
+def create_database(settings: Settings, url: str) -> Database:
+    """Build the engine for `url` with MovR's pool, timeout and isolation settings."""
+    engine = create_engine(
+        url,
+        isolation_level="SERIALIZABLE",
+        pool_size=settings.pool_size,
+        max_overflow=settings.pool_size,
+        pool_timeout=10,
+        # Recycle before common load-balancer idle timeouts cut connections silently.
+        pool_recycle=1800,
+        connect_args={
+            "application_name": f"movr-{settings.region}",
+            "connect_timeout": 5,
+            "options": f"-c statement_timeout={settings.statement_timeout_ms}",
+        },
+    )
+    return database_from_engine(engine)
+
+
+def database_from_engine(engine: Engine) -> Database:
+    """Wrap an existing engine (tests bind it to a connection inside an outer transaction)."""
+    autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+    return Database(
+        engine=engine,
+        sessions=sessionmaker(engine, expire_on_commit=False),
+        read_sessions=sessionmaker(autocommit, expire_on_commit=False),
+    )

@@ -1,0 +1,116 @@
+"""The one retry helper: every unit of work runs through `run_in_transaction`."""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from typing import Protocol, TypeVar
+
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, sessionmaker
+
+from movr.config import RetryPolicy
+
+T = TypeVar("T")
+
+log = logging.getLogger(__name__)
+
+SERIALIZATION_FAILURE = "40001"
+DEADLOCK_DETECTED = "40P01"
+# CockroachDB's "result is ambiguous" (40003) must never be retried: the commit may have applied.
+RETRYABLE_SQLSTATES = frozenset({SERIALIZATION_FAILURE, DEADLOCK_DETECTED})
+
+
+class TransactionRetriesExhausted(Exception):
+    """A unit of work kept failing with retryable errors until the attempt bound."""
+
+    def __init__(self, operation: str, attempts: int, sqlstate: str) -> None:
+        super().__init__(
+            f"{operation}: gave up after {attempts} attempts (last SQLSTATE {sqlstate})"
+        )
+        self.operation = operation
+        self.attempts = attempts
+        self.sqlstate = sqlstate
+
+
+class TransactionListener(Protocol):
+    """Observes the retry loop (metrics and logs plug in here)."""
+
+    def retried(self, operation: str, attempt: int, sqlstate: str) -> None:
+        """Attempt number `attempt` failed with a retryable error and will be retried."""
+
+    def gave_up(self, operation: str, attempts: int, sqlstate: str) -> None:
+        """The last allowed attempt failed with a retryable error."""
+
+    def finished(self, operation: str, attempts: int) -> None:
+        """The unit of work committed after `attempts` attempts."""
+
+
+class LoggingListener:
+    """Logs retries at INFO and give-ups at WARNING."""
+
+    def retried(self, operation: str, attempt: int, sqlstate: str) -> None:
+        """Log a retry."""
+        log.info(
+            "transaction retry",
+            extra={"operation": operation, "attempt": attempt, "sqlstate": sqlstate},
+        )
+
+    def gave_up(self, operation: str, attempts: int, sqlstate: str) -> None:
+        """Log a give-up."""
+        log.warning(
+            "transaction gave up",
+            extra={"operation": operation, "attempts": attempts, "sqlstate": sqlstate},
+        )
+
+    def finished(self, operation: str, attempts: int) -> None:
+        """Nothing to log for a success."""
+
+
+def sqlstate_of(error: DBAPIError) -> str | None:
+    """The SQLSTATE of a driver error, when the driver reports one."""
+    return getattr(error.orig, "sqlstate", None)
+
+
+def backoff_delay(policy: RetryPolicy, attempt: int, rng: Callable[[], float]) -> float:
+    """Full jitter: uniform in [0, min(max_delay, base_delay * 2**(attempt-1))]."""
+    return rng() * min(policy.max_delay, policy.base_delay * 2.0 ** (attempt - 1))
+
+
+def run_in_transaction(
+    sessions: sessionmaker[Session],
+    work: Callable[[Session], T],
+    *,
+    operation: str = "transaction",
+    policy: RetryPolicy | None = None,
+    listener: TransactionListener | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    rng: Callable[[], float] = random.random,
+) -> T:
+    """Run `work` in a fresh session and transaction, committing inside the attempt.
+
+    Retries the whole callable on SQLSTATE 40001/40P01 (a retry on the same transaction would
+    keep PostgreSQL's old snapshot), so `work` must be safe to repeat and should return data
+    that outlives its session. Any other error propagates at once.
+    """
+    policy = policy or RetryPolicy()
+    listener = listener or LoggingListener()
+    for attempt in range(1, policy.max_attempts + 1):
+        try:
+            with sessions() as session, session.begin():
+                result = work(session)
+        except DBAPIError as error:
+            sqlstate = sqlstate_of(error)
+            if sqlstate not in RETRYABLE_SQLSTATES:
+                raise
+            if attempt == policy.max_attempts:
+                listener.gave_up(operation, attempt, sqlstate)
+                raise TransactionRetriesExhausted(operation, attempt, sqlstate) from error
+            listener.retried(operation, attempt, sqlstate)
+            sleep(backoff_delay(policy, attempt, rng))
+        else:
+            listener.finished(operation, attempt)
+            return result
+    raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover

@@ -1,0 +1,8 @@
+"""Typed ORM mappings, one module per aggregate."""
+
+from movr.models.base import Base
+from movr.models.ride import Ride
+from movr.models.user import User
+from movr.models.vehicle import Vehicle, VehicleStatus, VehicleType
+
+__all__ = ["Base", "Ride", "User", "Vehicle", "VehicleStatus", "VehicleType"]

@@ -1,0 +1,1 @@
+"""Domain operations: plain functions taking a Session first; they never commit."""

@@ -1,0 +1,93 @@
+"""Keyset pagination: every page costs the same, however deep (no OFFSET scans)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Select, SQLColumnExpression, literal, tuple_
+
+from movr.services.errors import InvalidInput
+
+T = TypeVar("T")
+
+MAX_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE = 25
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """Position after the last row of a page: its sort timestamp and id."""
+
+    at: datetime
+    id: uuid.UUID
+
+    def encode(self) -> str:
+        """Opaque, URL-safe text."""
+        raw = f"{self.at.isoformat()}|{self.id}".encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, text: str) -> Cursor:
+        """Parse text made by encode(); InvalidInput for anything else."""
+        try:
+            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
+            at, _, ident = raw.partition("|")
+            parsed = datetime.fromisoformat(at)
+            if parsed.tzinfo is None:
+                raise ValueError("naive timestamp")
+            return cls(parsed, uuid.UUID(ident))
+        except (ValueError, binascii.Error, UnicodeDecodeError):
+            raise InvalidInput("cursor", "This page link is invalid or expired.") from None
+
+
+@dataclass(frozen=True, slots=True)
+class PageRequest:
+    """Which page to fetch: after `cursor`, at most `size` rows."""
+
+    cursor: Cursor | None = None
+    size: int = DEFAULT_PAGE_SIZE
+
+    @classmethod
+    def parse(cls, cursor: str | None, size: int | None = None) -> PageRequest:
+        """From query parameters; the size is clamped to [1, MAX_PAGE_SIZE]."""
+        clamped = max(1, min(MAX_PAGE_SIZE, size or DEFAULT_PAGE_SIZE))
+        return cls(Cursor.decode(cursor) if cursor else None, clamped)
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """One page of results and the cursor of the next, if any."""
+
+    items: Sequence[T]
+    next_cursor: str | None
+
+
+def newest_first(
+    query: Select[Any],
+    at: SQLColumnExpression[datetime],
+    ident: SQLColumnExpression[uuid.UUID],
+    page: PageRequest,
+) -> Select[Any]:
+    """Order newest first by (at, id), start after the cursor, fetch one extra row."""
+    if page.cursor is not None:
+        query = query.where(
+            tuple_(at, ident) < tuple_(literal(page.cursor.at), literal(page.cursor.id))
+        )
+    return query.order_by(at.desc(), ident.desc()).limit(page.size + 1)
+
+
+def to_page(
+    rows: Sequence[T], page: PageRequest, key: Callable[[T], tuple[datetime, uuid.UUID]]
+) -> Page[T]:
+    """Cut the extra row off and turn it into the next cursor."""
+    if len(rows) <= page.size:
+        return Page(rows, None)
+    items = rows[: page.size]
+    at, ident = key(items[-1])
+    return Page(items, Cursor(at, ident).encode())

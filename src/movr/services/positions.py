@@ -1,0 +1,28 @@
+"""Map positions chosen by users (a click on the map)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from movr.services.errors import InvalidInput
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """A point on the globe; constructing one validates it."""
+
+    latitude: float
+    longitude: float
+
+    def __post_init__(self) -> None:
+        if not (-90 <= self.latitude <= 90 and -180 <= self.longitude <= 180):
+            raise InvalidInput("latitude", "That position is not on the map.")
+
+    @classmethod
+    def optional(cls, latitude: float | None, longitude: float | None) -> Position | None:
+        """A position from two optional coordinates: both or neither."""
+        if latitude is None and longitude is None:
+            return None
+        if latitude is None or longitude is None:
+            raise InvalidInput("latitude", "Give both latitude and longitude, or neither.")
+        return cls(latitude, longitude)

@@ -1,0 +1,237 @@
+"""Rides: start (one winner per vehicle), end (once, by the rider), history."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import CTE, Row, Select, exists, extract, func, insert, literal, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from movr.models import Ride, User, Vehicle, VehicleStatus
+from movr.models.base import LOCATION_MAX
+from movr.services.errors import (
+    AlreadyRiding,
+    CityNotInRegion,
+    InvalidInput,
+    NotFound,
+    RideAlreadyEnded,
+    VehicleUnavailable,
+)
+from movr.services.pagination import Page, PageRequest, newest_first, to_page
+from movr.services.positions import Position
+
+RIDER_CONSTRAINT = "rides_one_active_per_rider"
+VEHICLE_CONSTRAINT = "rides_one_active_per_vehicle"
+UNLOCK_FEE = Decimal("1.00")
+PER_MINUTE = Decimal("0.15")
+START_COLUMNS = (
+    "city",
+    "vehicle_id",
+    "rider_id",
+    "start_location",
+    "start_latitude",
+    "start_longitude",
+)
+RIDE_COLUMNS = tuple(column.key for column in Ride.__table__.columns)
+
+
+@dataclass(frozen=True, slots=True)
+class RideView:
+    """A ride with the vehicle details a rider wants to see."""
+
+    id: uuid.UUID
+    city: str
+    vehicle_id: uuid.UUID
+    rider_id: uuid.UUID
+    vehicle_type: str
+    vehicle_brand: str
+    vehicle_color: str
+    start_location: str | None
+    start_latitude: float | None
+    start_longitude: float | None
+    end_location: str | None
+    end_latitude: float | None
+    end_longitude: float | None
+    start_time: datetime
+    end_time: datetime | None
+    length: timedelta | None
+    revenue: Decimal | None
+
+    @property
+    def active(self) -> bool:
+        """True until the ride ends."""
+        return self.end_time is None
+
+    @classmethod
+    def from_row(cls, row: Row[Any]) -> RideView:
+        """From a row of ride columns plus the vehicle's type, brand and color."""
+        values = row._mapping
+        return cls(
+            vehicle_type=values["type"],
+            vehicle_brand=values["brand"],
+            vehicle_color=values["color"],
+            **{key: values[key] for key in RIDE_COLUMNS},
+        )
+
+
+def start_ride(
+    session: Session,
+    rider_id: uuid.UUID,
+    vehicle_id: uuid.UUID,
+    region_cities: Collection[str],
+) -> RideView:
+    """Claim an available vehicle of this region and open a ride on it, in one statement.
+
+    The conditional UPDATE makes exactly one of many concurrent starters win; the partial unique
+    indexes on open rides are the database's backstop for both invariants.
+    """
+    claimed = (
+        update(Vehicle)
+        .where(
+            Vehicle.id == vehicle_id,
+            Vehicle.status == VehicleStatus.AVAILABLE.value,
+            Vehicle.city.in_(region_cities),
+            # A deleted account cannot ride; read in the same transaction as the write.
+            exists().where(User.id == rider_id, User.deleted_at.is_(None)),
+        )
+        .values(status=VehicleStatus.IN_USE.value)
+        .returning(*Vehicle.__table__.columns)
+        .cte("claimed")
+    )
+    opened = (
+        insert(Ride)
+        .from_select(
+            [*START_COLUMNS],
+            select(
+                claimed.c.city,
+                claimed.c.id,
+                literal(rider_id),
+                claimed.c.last_location,
+                claimed.c.latitude,
+                claimed.c.longitude,
+            ),
+        )
+        .returning(*Ride.__table__.columns)
+        .cte("opened")
+    )
+    try:
+        row = session.execute(_with_vehicle(opened, claimed)).first()
+    except IntegrityError as error:
+        if RIDER_CONSTRAINT in str(error.orig):
+            raise AlreadyRiding("You already have an active ride; end it first.") from None
+        if VEHICLE_CONSTRAINT in str(error.orig):
+            raise VehicleUnavailable("Someone else just started a ride on this vehicle.") from None
+        raise
+    if row is None:
+        raise _refused_start(session, vehicle_id, region_cities)
+    return RideView.from_row(row)
+
+
+def _with_vehicle(rides: CTE, vehicles: CTE) -> Select[Any]:
+    return select(rides, vehicles.c.type, vehicles.c.brand, vehicles.c.color).join(
+        vehicles, vehicles.c.id == rides.c.vehicle_id
+    )
+
+
+def _refused_start(
+    session: Session, vehicle_id: uuid.UUID, region_cities: Collection[str]
+) -> Exception:
+    """The domain error for a start that claimed nothing (failure path only)."""
+    found = session.execute(
+        select(Vehicle.city, Vehicle.status).where(Vehicle.id == vehicle_id)
+    ).first()
+    if found is None or found.status == VehicleStatus.REMOVED.value:
+        return NotFound("No such vehicle.")
+    if found.city not in region_cities:
+        return CityNotInRegion("This vehicle is in a city served by another region.")
+    if found.status != VehicleStatus.AVAILABLE.value:
+        return VehicleUnavailable("This vehicle is already in use.")
+    return NotFound("This account does not exist.")
+
+
+def end_ride(
+    session: Session,
+    rider_id: uuid.UUID,
+    ride_id: uuid.UUID,
+    *,
+    location: str,
+    position: Position | None = None,
+) -> RideView:
+    """End the rider's own active ride at `location`; the vehicle becomes available there.
+
+    Without a position the vehicle keeps the coordinates it had at the start.
+    """
+    location = location.strip()
+    if not location or len(location) > LOCATION_MAX:
+        raise InvalidInput(
+            "location", f"Enter where you left the vehicle (1 to {LOCATION_MAX} characters)."
+        )
+    minutes = extract("epoch", func.now() - Ride.start_time) / 60
+    ended = (
+        update(Ride)
+        .where(Ride.id == ride_id, Ride.rider_id == rider_id, Ride.end_time.is_(None))
+        .values(
+            end_time=func.now(),
+            end_location=location,
+            end_latitude=Ride.start_latitude if position is None else position.latitude,
+            end_longitude=Ride.start_longitude if position is None else position.longitude,
+            revenue=func.round(UNLOCK_FEE + PER_MINUTE * minutes, 2),
+        )
+        .returning(*Ride.__table__.columns)
+        .cte("ended")
+    )
+    freed = (
+        update(Vehicle)
+        .where(Vehicle.id == ended.c.vehicle_id, Vehicle.status == VehicleStatus.IN_USE.value)
+        .values(
+            status=VehicleStatus.AVAILABLE.value,
+            last_location=ended.c.end_location,
+            latitude=ended.c.end_latitude,
+            longitude=ended.c.end_longitude,
+        )
+        .returning(*Vehicle.__table__.columns)
+        .cte("freed")
+    )
+    row = session.execute(_with_vehicle(ended, freed)).first()
+    if row is None:
+        raise _refused_end(session, rider_id, ride_id)
+    return RideView.from_row(row)
+
+
+def _refused_end(session: Session, rider_id: uuid.UUID, ride_id: uuid.UUID) -> Exception:
+    found = session.execute(select(Ride.rider_id, Ride.end_time).where(Ride.id == ride_id)).first()
+    # Someone else's ride is reported as missing: its existence is none of this user's business.
+    if found is None or found.rider_id != rider_id:
+        return NotFound("No such ride.")
+    return RideAlreadyEnded("This ride has already ended.")
+
+
+def _ride_views() -> Select[Any]:
+    return select(Ride.__table__, Vehicle.type, Vehicle.brand, Vehicle.color).join(
+        Vehicle, Vehicle.id == Ride.vehicle_id
+    )
+
+
+def ride_history(session: Session, rider_id: uuid.UUID, page: PageRequest) -> Page[RideView]:
+    """The rider's rides, newest first (the active one, if any, is the newest)."""
+    query = newest_first(
+        _ride_views().where(Ride.rider_id == rider_id), Ride.start_time, Ride.id, page
+    )
+    rides = [RideView.from_row(row) for row in session.execute(query)]
+    return to_page(rides, page, lambda ride: (ride.start_time, ride.id))
+
+
+def get_ride(session: Session, rider_id: uuid.UUID, ride_id: uuid.UUID) -> RideView:
+    """One of the rider's own rides; NotFound for anyone else's."""
+    row = session.execute(
+        _ride_views().where(Ride.id == ride_id, Ride.rider_id == rider_id)
+    ).first()
+    if row is None:
+        raise NotFound("No such ride.")
+    return RideView.from_row(row)

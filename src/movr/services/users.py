@@ -1,0 +1,204 @@
+"""Accounts: register, authenticate, look up, list by city, delete (erase)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+
+from argon2 import PasswordHasher
+from sqlalchemy import exists, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from movr.models import Ride, User, Vehicle, VehicleStatus
+from movr.models.base import EMAIL_MAX, NAME_MAX, USERNAME_MAX
+from movr.regions import RegionMap
+from movr.services.errors import (
+    InvalidCredentials,
+    InvalidInput,
+    NotFound,
+    StillRiding,
+    UsernameTaken,
+)
+from movr.services.pagination import Page, PageRequest, newest_first, to_page
+from movr.services.passwords import verify_password
+
+USERNAME_PATTERN = re.compile(rf"^[a-z0-9][a-z0-9_.-]{{2,{USERNAME_MAX - 1}}}$")
+PASSWORD_MIN = 8
+PASSWORD_MAX = 128  # argon2 hashes any length; the cap bounds the work an attacker can ask for
+USERNAME_CONSTRAINT = "users_username_key"
+
+
+@dataclass(frozen=True, slots=True)
+class Registration:
+    """What a new account needs."""
+
+    city: str
+    first_name: str
+    last_name: str
+    email: str
+    username: str
+    password: str
+
+
+@dataclass(frozen=True, slots=True)
+class CityUser:
+    """A user as others in their city may see them: no email, no username."""
+
+    id: uuid.UUID
+    display_name: str
+    is_owner: bool
+    created_at: datetime
+
+
+def normalize_username(username: str) -> str:
+    """Usernames are case-insensitive: stored and compared lowercased."""
+    return username.strip().lower()
+
+
+def register_user(
+    session: Session, hasher: PasswordHasher, region_map: RegionMap, form: Registration
+) -> User:
+    """Create an account; UsernameTaken when the (case-insensitive) username exists."""
+    username = normalize_username(form.username)
+    _validate_registration(region_map, form, username)
+    values = {
+        "city": form.city,
+        "first_name": form.first_name.strip(),
+        "last_name": form.last_name.strip(),
+        "email": form.email.strip(),
+        "username": username,
+        "password_hash": hasher.hash(form.password),
+    }
+    try:
+        user = session.scalars(insert(User).values(**values).returning(User)).one()
+    except IntegrityError as error:
+        if USERNAME_CONSTRAINT in str(error.orig):
+            raise UsernameTaken(f"The username {username!r} is taken.") from None
+        raise
+    return user
+
+
+def _validate_registration(region_map: RegionMap, form: Registration, username: str) -> None:
+    if form.city not in region_map:
+        raise InvalidInput("city", "Choose a city from the list.")
+    if not USERNAME_PATTERN.match(username):
+        raise InvalidInput(
+            "username",
+            f"Use 3 to {USERNAME_MAX} letters, digits, '.', '_' or '-', starting with a letter "
+            "or digit.",
+        )
+    if not PASSWORD_MIN <= len(form.password) <= PASSWORD_MAX:
+        raise InvalidInput(
+            "password", f"Use {PASSWORD_MIN} to {PASSWORD_MAX} characters for the password."
+        )
+    for field, value, limit in (
+        ("first_name", form.first_name, NAME_MAX),
+        ("last_name", form.last_name, NAME_MAX),
+        ("email", form.email, EMAIL_MAX),
+    ):
+        if not value.strip() or len(value.strip()) > limit:
+            raise InvalidInput(field, f"Enter 1 to {limit} characters.")
+    if "@" not in form.email:
+        raise InvalidInput("email", "Enter a valid email address.")
+
+
+@cache
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    return hasher.hash("movr-timing-equaliser")
+
+
+def authenticate(session: Session, hasher: PasswordHasher, username: str, password: str) -> User:
+    """The live account with these credentials; InvalidCredentials otherwise.
+
+    An unknown username still costs one hash verification, so response time does not reveal
+    which usernames exist.
+    """
+    user = session.scalars(
+        select(User).where(User.username == normalize_username(username), User.deleted_at.is_(None))
+    ).one_or_none()
+    if user is None or user.password_hash is None:
+        verify_password(hasher, _dummy_hash(hasher), password)
+        raise InvalidCredentials("Invalid username or password.")
+    if not verify_password(hasher, user.password_hash, password):
+        raise InvalidCredentials("Invalid username or password.")
+    if hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hasher.hash(password)
+    return user
+
+
+def get_user(session: Session, user_id: uuid.UUID) -> User | None:
+    """The live account with this id (one primary-key read), or None."""
+    return session.scalars(
+        select(User).where(User.id == user_id, User.deleted_at.is_(None))
+    ).one_or_none()
+
+
+def list_city_users(session: Session, city: str, page: PageRequest) -> Page[CityUser]:
+    """Live users of a city, newest first, each with whether they own a vehicle (one query)."""
+    owns_vehicle = exists().where(
+        Vehicle.owner_id == User.id, Vehicle.status != VehicleStatus.REMOVED.value
+    )
+    query = select(
+        User.id, User.first_name, User.last_name, owns_vehicle.label("is_owner"), User.created_at
+    ).where(User.city == city, User.deleted_at.is_(None))
+    rows = session.execute(newest_first(query, User.created_at, User.id, page)).all()
+    users = [
+        CityUser(
+            id=row.id,
+            display_name=f"{row.first_name} {row.last_name}",
+            is_owner=row.is_owner,
+            created_at=row.created_at,
+        )
+        for row in rows
+    ]
+    return to_page(users, page, lambda user: (user.created_at, user.id))
+
+
+def delete_account(session: Session, user_id: uuid.UUID) -> None:
+    """Erase the account's personal data and retire its vehicles; rides stay, anonymous.
+
+    Refused while the user rides or one of their vehicles is being ridden. One statement: the
+    conditions and both writes are checked and applied together.
+    """
+    riding = exists().where(Ride.rider_id == user_id, Ride.end_time.is_(None))
+    vehicle_in_use = exists().where(
+        Vehicle.owner_id == user_id, Vehicle.status == VehicleStatus.IN_USE.value
+    )
+    erased = (
+        update(User)
+        .where(User.id == user_id, User.deleted_at.is_(None), ~riding, ~vehicle_in_use)
+        .values(
+            first_name=None,
+            last_name=None,
+            email=None,
+            username=None,
+            password_hash=None,
+            deleted_at=func.now(),
+        )
+        .returning(User.id)
+        .cte("erased")
+    )
+    retired = (
+        update(Vehicle)
+        .where(
+            Vehicle.owner_id == select(erased.c.id).scalar_subquery(),
+            Vehicle.status == VehicleStatus.AVAILABLE.value,
+        )
+        .values(status=VehicleStatus.REMOVED.value, removed_at=func.now())
+        .returning(Vehicle.id)
+        .cte("retired")
+    )
+    statement = select(
+        select(func.count()).select_from(erased).scalar_subquery(),
+        select(func.count()).select_from(retired).scalar_subquery(),
+    )
+    erased_count, _ = session.execute(statement).one()
+    if erased_count:
+        return
+    if get_user(session, user_id) is None:
+        raise NotFound("This account does not exist.")
+    raise StillRiding("End your ride (and wait for rides on your vehicles to end) first.")

@@ -1,0 +1,127 @@
+"""Vehicles: add in the owner's home city, list by city, retire."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from sqlalchemy import func, insert, literal, select, update
+from sqlalchemy.orm import Session
+
+from movr.models import User, Vehicle, VehicleStatus, VehicleType
+from movr.models.base import BRAND_MAX, COLOR_MAX, LOCATION_MAX
+from movr.regions import RegionMap
+from movr.services.errors import (
+    Forbidden,
+    HomeRegionRequired,
+    InvalidInput,
+    NotFound,
+    VehicleInUse,
+)
+from movr.services.pagination import Page, PageRequest, newest_first, to_page
+from movr.services.positions import Position
+
+
+@dataclass(frozen=True, slots=True)
+class NewVehicle:
+    """What an owner enters to add a vehicle."""
+
+    type: str
+    color: str
+    brand: str
+    location: str
+    position: Position | None = None
+
+
+def _validate(vehicle: NewVehicle) -> None:
+    if vehicle.type not in {t.value for t in VehicleType}:
+        raise InvalidInput("type", "Choose bike, scooter or skateboard.")
+    for field, value, limit in (
+        ("color", vehicle.color, COLOR_MAX),
+        ("brand", vehicle.brand, BRAND_MAX),
+        ("location", vehicle.location, LOCATION_MAX),
+    ):
+        if not value.strip() or len(value.strip()) > limit:
+            raise InvalidInput(field, f"Enter 1 to {limit} characters.")
+
+
+def add_vehicle(
+    session: Session,
+    region_map: RegionMap,
+    owner_id: uuid.UUID,
+    region_cities: Collection[str],
+    vehicle: NewVehicle,
+) -> Vehicle:
+    """Add a vehicle in the owner's home city, which must be served by this region.
+
+    Without coordinates the vehicle is placed at the home city's centre.
+    """
+    _validate(vehicle)
+    home = select(User.city).where(User.id == owner_id, User.deleted_at.is_(None))
+    owner_city = session.scalars(home).one_or_none()
+    if owner_city is None:
+        raise NotFound("This account does not exist.")
+    city = region_map.city(owner_city)
+    if city.id not in region_cities:
+        raise HomeRegionRequired(
+            f"Vehicles are added in your home city, {city.name}, served by region {city.region}.",
+            region=city.region,
+        )
+    position = vehicle.position or Position(city.latitude, city.longitude)
+    return session.scalars(
+        insert(Vehicle)
+        .values(
+            city=city.id,
+            owner_id=owner_id,
+            type=vehicle.type,
+            color=vehicle.color.strip(),
+            brand=vehicle.brand.strip(),
+            last_location=vehicle.location.strip(),
+            latitude=position.latitude,
+            longitude=position.longitude,
+        )
+        .returning(Vehicle)
+    ).one()
+
+
+def list_city_vehicles(session: Session, city: str, page: PageRequest) -> Page[Vehicle]:
+    """Vehicles of a city that are not retired, newest first (one indexed query)."""
+    query = select(Vehicle).where(
+        Vehicle.city == city, Vehicle.status != VehicleStatus.REMOVED.value
+    )
+    vehicles = session.scalars(newest_first(query, Vehicle.date_added, Vehicle.id, page)).all()
+    return to_page(vehicles, page, lambda v: (v.date_added, v.id))
+
+
+def list_owned_vehicles(session: Session, owner_id: uuid.UUID, page: PageRequest) -> Page[Vehicle]:
+    """The owner's vehicles that are not retired, newest first."""
+    query = select(Vehicle).where(
+        Vehicle.owner_id == owner_id, Vehicle.status != VehicleStatus.REMOVED.value
+    )
+    vehicles = session.scalars(newest_first(query, Vehicle.date_added, Vehicle.id, page)).all()
+    return to_page(vehicles, page, lambda v: (v.date_added, v.id))
+
+
+def retire_vehicle(session: Session, owner_id: uuid.UUID, vehicle_id: uuid.UUID) -> None:
+    """Retire the owner's own available vehicle (a conditional update: racing rides lose)."""
+    retired = session.execute(
+        update(Vehicle)
+        .where(
+            Vehicle.id == vehicle_id,
+            Vehicle.owner_id == owner_id,
+            Vehicle.status == VehicleStatus.AVAILABLE.value,
+        )
+        .values(status=VehicleStatus.REMOVED.value, removed_at=func.now())
+        .returning(literal(1))
+    ).first()
+    if retired is not None:
+        return
+    found = session.execute(
+        select(Vehicle.owner_id, Vehicle.status).where(Vehicle.id == vehicle_id)
+    ).first()
+    if found is None or found.status == VehicleStatus.REMOVED.value:
+        raise NotFound("No such vehicle.")
+    if found.owner_id != owner_id:
+        raise Forbidden("Only the owner can retire this vehicle.")
+    raise VehicleInUse("This vehicle is being ridden; retire it after the ride ends.")

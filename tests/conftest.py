@@ -1,0 +1,154 @@
+"""Shared fixtures: one real PostgreSQL per test run, one migrated database per worker,
+and per-test isolation by an outer transaction rolled back after each test."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from argon2 import PasswordHasher
+from sqlalchemy import Connection, Engine, create_engine, make_url, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from movr.config import RetryPolicy, Settings
+from movr.db.embedded import EmbeddedPostgres
+from movr.db.engine import Database, create_database
+from movr.db.migrate import upgrade
+from movr.regions import RegionMap
+from movr.services.passwords import fast_hasher
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_DATA_DIR = Path(os.environ.get("MOVR_TEST_DATA_DIR") or ROOT / ".movr" / "test")
+TABLES = "rides, vehicles, users"
+
+
+def make_settings(**overrides: object) -> Settings:
+    """Settings for tests: development mode, a fixed secret, no rate limits unless asked."""
+    env = {
+        "MOVR_ENV": "development",
+        "SECRET_KEY": "test-secret-key-0123456789",
+        "MOVR_DATA_DIR": str(TEST_DATA_DIR),
+        "MOVR_RATE_LIMITS": "off",
+    }
+    settings = Settings.from_env(env)
+    return settings if not overrides else _replace(settings, **overrides)
+
+
+def _replace(settings: Settings, **overrides: object) -> Settings:
+    from dataclasses import replace
+
+    return replace(settings, **overrides)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def server_url() -> Iterator[str]:
+    """Admin URL of the test PostgreSQL: MOVR_TEST_DATABASE_URL, or the embedded server."""
+    configured = os.environ.get("MOVR_TEST_DATABASE_URL")
+    if configured:
+        yield configured
+        return
+    server = EmbeddedPostgres(TEST_DATA_DIR)
+    try:
+        server.start()
+    except Exception as exc:  # one clear message instead of an error in every test
+        pytest.exit(f"cannot start the embedded PostgreSQL for tests: {exc}", returncode=3)
+    yield server.url("postgres")
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def database_url(server_url: str, worker_id: str) -> Iterator[str]:
+    """A freshly created and migrated database for this test worker."""
+    name = f"movr_test_{worker_id}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    engine = create_engine(url)
+    upgrade(engine, RegionMap.default())
+    engine.dispose()
+    yield url
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def worker_id(request: pytest.FixtureRequest) -> str:
+    """pytest-xdist's worker name, or "main" without xdist."""
+    workerinput = getattr(request.config, "workerinput", None)
+    return workerinput["workerid"] if workerinput else "main"
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    """Default test settings (serving region gcp-us-east1)."""
+    return make_settings()
+
+
+@pytest.fixture(scope="session")
+def committed_db(settings: Settings, database_url: str) -> Iterator[Database]:
+    """A real engine whose transactions commit: for concurrency tests, which clean up."""
+    database = create_database(settings, database_url)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture(scope="session")
+def engine(committed_db: Database) -> Engine:
+    """The engine behind committed_db."""
+    return committed_db.engine
+
+
+@pytest.fixture
+def connection(engine: Engine) -> Iterator[Connection]:
+    """A connection inside an outer transaction that is rolled back after the test."""
+    with engine.connect() as connection:
+        outer = connection.begin()
+        yield connection
+        outer.rollback()
+
+
+@pytest.fixture
+def db(connection: Connection) -> Database:
+    """A Database whose every commit is a savepoint inside the test's outer transaction."""
+    sessions = sessionmaker(
+        bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+    )
+    return Database(engine=connection.engine, sessions=sessions, read_sessions=sessions)
+
+
+@pytest.fixture
+def session(db: Database) -> Iterator[Session]:
+    """A session for service tests (isolated like db)."""
+    with db.sessions() as session:
+        yield session
+
+
+@pytest.fixture
+def clean_tables(committed_db: Database) -> Iterator[Database]:
+    """Committed data allowed: every table is emptied after the test."""
+    yield committed_db
+    with committed_db.engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {TABLES} CASCADE"))
+
+
+@pytest.fixture(scope="session")
+def hasher() -> PasswordHasher:
+    """Cheap argon2 parameters (production uses the library's defaults)."""
+    return fast_hasher()
+
+
+@pytest.fixture(scope="session")
+def region_map() -> RegionMap:
+    """The default region map."""
+    return RegionMap.default()
+
+
+@pytest.fixture
+def no_sleep_policy() -> RetryPolicy:
+    """A retry policy whose backoff is negligible (tests of the loop, not of the timing)."""
+    return RetryPolicy(max_attempts=4, base_delay=0.001, max_delay=0.002)

@@ -1,0 +1,44 @@
+"""Small typed factories that build data through the services."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+
+from sqlalchemy.orm import Session
+
+from movr.models import User, Vehicle
+from movr.regions import RegionMap
+from movr.services import users, vehicles
+from movr.services.passwords import fast_hasher
+
+_counter = itertools.count(1)
+_HASHER = fast_hasher()
+PASSWORD = "correct horse battery"
+
+
+def make_user(session: Session, **overrides: str) -> User:
+    """A registered user (home city New York unless overridden)."""
+    n = next(_counter)
+    values = {
+        "city": "new york",
+        "first_name": "Rider",
+        "last_name": f"Number{n}",
+        "email": f"rider{n}@example.com",
+        "username": f"rider{n}-{uuid.uuid4().hex[:6]}",
+        "password": PASSWORD,
+    } | overrides
+    return users.register_user(session, _HASHER, RegionMap.default(), users.Registration(**values))
+
+
+def make_vehicle(session: Session, owner: User, **overrides: str) -> Vehicle:
+    """An available vehicle of `owner`, in their home city."""
+    region_map = RegionMap.default()
+    values = {"type": "scooter", "color": "red", "brand": "Acme", "location": "Main St"} | overrides
+    return vehicles.add_vehicle(
+        session,
+        region_map,
+        owner.id,
+        [city.id for city in region_map.cities(region_map.region_of(owner.city))],
+        vehicles.NewVehicle(**values),
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -37,8 +38,6 @@ def make_settings(**overrides: object) -> Settings:
 
 
 def _replace(settings: Settings, **overrides: object) -> Settings:
-    from dataclasses import replace
-
     return replace(settings, **overrides)  # type: ignore[arg-type]
 
 

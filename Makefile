@@ -1,0 +1,37 @@
+# MovR: `make demo` to try it, `make test` to check it. Both set up .venv first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: install demo test lint format lock clean
+
+$(STAMP): pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+install: $(STAMP)  ## create .venv with the locked dependencies and MovR itself
+
+demo: install  ## embedded database + migrations + demo data + server on $PORT (default 8000)
+	$(BIN)/movr demo
+
+test: install lint  ## the whole suite: lint, types, and every test against a real PostgreSQL
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+lock:  ## re-resolve requirements.lock from pyproject.toml (needs uv)
+	uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -o requirements.lock
+
+clean:
+	rm -rf $(VENV) .movr .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,144 @@
+"""The `movr` command: demo, serve, database tasks."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+from dataclasses import replace
+
+import click
+
+from movr.config import ConfigError, Settings
+from movr.db import migrate
+from movr.db.engine import create_database
+from movr.db.runtime import database_url
+from movr.seeding import SeedPlan, demo_logins, seed
+from movr.services.passwords import PasswordHasher
+from movr.web.server import serve as run_server
+from movr.web.server import supervise
+
+
+def _settings(*, development: bool = False, port: int | None = None) -> Settings:
+    try:
+        settings = Settings.from_env(development=development)
+    except ConfigError as error:
+        raise click.ClickException(f"configuration error: {error}") from None
+    if port is not None:
+        settings = replace(settings, port=port)
+    return settings
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """MovR: a global vehicle-sharing application on CockroachDB or PostgreSQL."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+
+@main.command()
+@click.option("--port", type=click.IntRange(1, 65535), help="Port (default: $PORT or 8000).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+def demo(port: int | None, host: str) -> None:
+    """Start the embedded database (unless DATABASE_URL), migrate, seed, and serve."""
+    settings = _settings(development=True, port=port)
+    with database_url(settings) as url:
+        _prepare(settings, url, seed_data=True)
+        click.echo(_banner(settings, host))
+        status = supervise(settings, url, host=host)
+    click.echo(
+        "MovR demo stopped"
+        + ("; the embedded database is stopped too." if settings.database_url is None else ".")
+    )
+    if status not in (0, -signal.SIGTERM, -signal.SIGINT):
+        raise SystemExit(status)
+
+
+@main.command()
+@click.option("--port", type=click.IntRange(1, 65535), help="Port (default: $PORT or 8000).")
+@click.option("--host", default="0.0.0.0", show_default=True, help="Address to listen on.")  # noqa: S104
+def serve(port: int | None, host: str) -> None:
+    """Serve MovR with gunicorn (run `movr db upgrade` first)."""
+    settings = _settings(port=port)
+    if settings.database_url is not None:
+        run_server(settings, host=host)
+        return
+    with database_url(settings) as url:
+        status = supervise(settings, url, host=host)
+    if status not in (0, -signal.SIGTERM, -signal.SIGINT):
+        raise SystemExit(status)
+
+
+@main.group()
+def db() -> None:
+    """Database tasks: upgrade, seed, sql."""
+
+
+@db.command()
+def upgrade() -> None:
+    """Apply all migrations (embedded database unless DATABASE_URL)."""
+    settings = _settings(development=True)
+    with database_url(settings) as url:
+        _prepare(settings, url, seed_data=False)
+    click.echo(f"database at revision {migrate.head_revision()}")
+
+
+@db.command("seed")
+def seed_command() -> None:
+    """Add deterministic demo data in every city (skipped if the database has users)."""
+    settings = _settings(development=True)
+    with database_url(settings) as url:
+        _prepare(settings, url, seed_data=True)
+
+
+@db.command()
+@click.option(
+    "--dialect",
+    type=click.Choice(["postgresql", "cockroachdb"]),
+    default="postgresql",
+    show_default=True,
+)
+@click.option(
+    "--database", default="movr", show_default=True, help="Database name for ALTER DATABASE."
+)
+def sql(dialect: str, database: str) -> None:
+    """Print the DDL of all migrations for a dialect (no database needed)."""
+    settings = _settings(development=True)
+    click.echo(migrate.render_sql(dialect, settings.region_map, database))
+
+
+def _prepare(settings: Settings, url: str, *, seed_data: bool) -> None:
+    database = create_database(settings, url)
+    try:
+        click.echo("migrating…")
+        migrate.upgrade(database.engine, settings.region_map)
+        if seed_data:
+            seed(
+                database.sessions,
+                PasswordHasher(),
+                settings.region_map,
+                SeedPlan(),
+                progress=lambda message: click.echo(f"  {message}"),
+            )
+    finally:
+        database.dispose()
+
+
+def _banner(settings: Settings, host: str) -> str:
+    shown_host = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host  # noqa: S104
+    lines = [
+        "",
+        f"MovR is serving region {settings.region} at http://{shown_host}:{settings.port}/",
+        "Demo logins (password for all: " + demo_logins(settings.region_map)[0].password + "):",
+    ]
+    lines += [
+        f"  {login.username:<24} home city {login.city}"
+        for login in demo_logins(settings.region_map)
+    ]
+    lines.append("Stop with Ctrl-C.")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

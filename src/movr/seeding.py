@@ -1,0 +1,149 @@
+"""Deterministic demo data, built through the services."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from movr.db.transaction import run_in_transaction
+from movr.models import User
+from movr.regions import City, RegionMap
+from movr.services import rides, users, vehicles
+from movr.services.passwords import PasswordHasher
+from movr.services.positions import Position
+
+DEMO_PASSWORD = "movr-demo-2026"  # noqa: S105 -- printed for people trying the demo
+FIRST_NAMES = ["Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "Ken", "Radia"]
+LAST_NAMES = ["Hopper", "Turing", "Liskov", "Knuth", "Allen", "Thompson", "Perlman", "Ritchie"]
+STREETS = ["Main St", "Market St", "Harbour Rd", "Station Sq", "Park Ave", "River Walk", "Old Town"]
+COLORS = ["red", "blue", "green", "black", "white", "yellow", "orange"]
+BRANDS = ["Acme", "Lime", "Bird", "Brompton", "Santa Cruz", "Segway", "VanMoof"]
+TYPES = ["bike", "scooter", "skateboard"]
+
+
+@dataclass(frozen=True, slots=True)
+class SeedPlan:
+    """How much demo data to make per city."""
+
+    users_per_city: int = 4
+    vehicles_per_city: int = 6
+    rides_per_city: int = 5
+    seed: int = 2026
+
+
+@dataclass(frozen=True, slots=True)
+class DemoLogin:
+    """A login printed for people trying the demo."""
+
+    username: str
+    password: str
+    city: str
+
+
+def demo_username(city: City) -> str:
+    """The demo login of a city, e.g. `demo-new-york`."""
+    return "demo-" + city.id.replace(" ", "-")
+
+
+def seed(
+    sessions: sessionmaker[Session],
+    hasher: PasswordHasher,
+    region_map: RegionMap,
+    plan: SeedPlan = SeedPlan(),
+    progress: Callable[[str], None] = lambda _: None,
+) -> list[DemoLogin]:
+    """Fill an empty database (one transaction per city); does nothing if users exist."""
+    if run_in_transaction(sessions, lambda s: s.scalar(select(func.count()).select_from(User))):
+        progress("database already has data; not seeding")
+        return demo_logins(region_map)
+    rng = random.Random(plan.seed)  # noqa: S311 -- demo data, not security
+    for city in region_map:
+        # One seed per city: a retried transaction makes the same data again.
+        city_seed = rng.random()
+        work = partial(
+            _seed_city,
+            hasher=hasher,
+            region_map=region_map,
+            city=city,
+            plan=plan,
+            city_seed=city_seed,
+        )
+        run_in_transaction(sessions, work, operation="seed")
+        progress(f"seeded {city.name}")
+    return demo_logins(region_map)
+
+
+def demo_logins(region_map: RegionMap) -> list[DemoLogin]:
+    """One login per city."""
+    return [DemoLogin(demo_username(c), DEMO_PASSWORD, c.name) for c in region_map]
+
+
+def _seed_city(
+    session: Session,
+    *,
+    hasher: PasswordHasher,
+    region_map: RegionMap,
+    city: City,
+    plan: SeedPlan,
+    city_seed: float,
+) -> None:
+    rng = random.Random(city_seed)  # noqa: S311 -- demo data, not security
+    people = []
+    for n in range(plan.users_per_city):
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        username = demo_username(city) if n == 0 else f"{demo_username(city)}-{n}"
+        registration = users.Registration(
+            city=city.id,
+            first_name=first,
+            last_name=last,
+            email=f"{username}@example.com",
+            username=username,
+            password=DEMO_PASSWORD,
+        )
+        people.append(users.register_user(session, hasher, region_map, registration))
+    region_cities = [c.id for c in region_map.cities(city.region)]
+    fleet = []
+    for _ in range(plan.vehicles_per_city):
+        owner = rng.choice(people[1:] or people)
+        new = vehicles.NewVehicle(
+            type=rng.choice(TYPES),
+            color=rng.choice(COLORS),
+            brand=rng.choice(BRANDS),
+            location=f"{rng.randint(1, 400)} {rng.choice(STREETS)}",
+            position=_near(city, rng),
+        )
+        fleet.append(vehicles.add_vehicle(session, region_map, owner.id, region_cities, new))
+    for n in range(plan.rides_per_city):
+        rider = people[n % len(people)]
+        vehicle = fleet[n % len(fleet)]
+        ride = rides.start_ride(session, rider.id, vehicle.id, region_cities)
+        rides.end_ride(
+            session,
+            rider.id,
+            ride.id,
+            location=f"{rng.randint(1, 400)} {rng.choice(STREETS)}",
+            position=_near(city, rng),
+        )
+        # Spread past rides over the last weeks: shift both ends, keeping the length.
+        days, minutes = rng.randint(1, 30), rng.randint(4, 45)
+        session.execute(
+            text(
+                "UPDATE rides SET start_time = now() - :d * interval '1 day', "
+                "end_time = now() - :d * interval '1 day' + :m * interval '1 minute', "
+                "revenue = round(1.00 + 0.15 * :m, 2) WHERE id = :id"
+            ),
+            {"d": days, "m": minutes, "id": ride.id},
+        )
+
+
+def _near(city: City, rng: random.Random) -> Position:
+    """A point within about two kilometres of the city centre."""
+    return Position(
+        round(city.latitude + rng.uniform(-0.02, 0.02), 6),
+        round(city.longitude + rng.uniform(-0.02, 0.02), 6),
+    )

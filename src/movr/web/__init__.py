@@ -1,0 +1,1 @@
+"""The web application: HTML pages and the JSON API."""

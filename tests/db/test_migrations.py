@@ -1,0 +1,120 @@
+"""Migrations: PostgreSQL for real (up, down, up), CockroachDB as text."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Engine, create_engine, inspect, make_url, text
+
+from movr.db import migrate
+from movr.models import Base
+from movr.regions import RegionMap
+
+
+@pytest.fixture
+def scratch_engine(server_url: str) -> Iterator[Engine]:
+    """An empty database of its own, dropped afterwards."""
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text('DROP DATABASE IF EXISTS "movr_migrations" WITH (FORCE)'))
+        connection.execute(text('CREATE DATABASE "movr_migrations"'))
+    url = make_url(server_url).set(database="movr_migrations")
+    engine = create_engine(url)
+    yield engine
+    engine.dispose()
+    with admin.connect() as connection:
+        connection.execute(text('DROP DATABASE "movr_migrations" WITH (FORCE)'))
+    admin.dispose()
+
+
+def test_postgresql_migrations_go_up_down_and_up_again(
+    scratch_engine: Engine, region_map: RegionMap
+) -> None:
+    migrate.upgrade(scratch_engine, region_map)
+    assert migrate.current_revision(scratch_engine) == migrate.head_revision()
+    assert {"users", "vehicles", "rides"} <= set(inspect(scratch_engine).get_table_names())
+    migrate.downgrade(scratch_engine, region_map, "base")
+    assert migrate.current_revision(scratch_engine) is None
+    assert "rides" not in inspect(scratch_engine).get_table_names()
+    migrate.upgrade(scratch_engine, region_map)
+    assert migrate.current_revision(scratch_engine) == migrate.head_revision()
+
+
+def test_postgresql_database_defaults_to_serializable(
+    scratch_engine: Engine, region_map: RegionMap
+) -> None:
+    migrate.upgrade(scratch_engine, region_map)
+    scratch_engine.dispose()  # the setting applies to new sessions
+    with scratch_engine.connect() as connection:
+        assert connection.scalar(text("SHOW default_transaction_isolation")) == "serializable"
+
+
+def test_models_match_the_migrated_schema(engine: Engine) -> None:
+    with engine.connect() as connection:
+        context = MigrationContext.configure(
+            connection,
+            opts={
+                "include_object": lambda obj, name, kind, *_: (
+                    kind in ("table", "column") and name != "region"
+                )
+            },
+        )
+        differences = compare_metadata(context, Base.metadata)
+    assert differences == []
+
+
+def test_cockroachdb_ddl_is_multi_region(region_map: RegionMap) -> None:
+    sql = migrate.render_sql("cockroachdb", region_map, "movr")
+    assert 'ALTER DATABASE "movr" SET PRIMARY REGION "gcp-us-east1"' in sql
+    assert 'ALTER DATABASE "movr" ADD REGION IF NOT EXISTS "gcp-us-west1"' in sql
+    assert 'ALTER DATABASE "movr" ADD REGION IF NOT EXISTS "gcp-europe-west1"' in sql
+    case = (
+        "CASE WHEN city IN ('new york', 'boston', 'washington dc') THEN 'gcp-us-east1' "
+        "WHEN city IN ('san francisco', 'seattle', 'los angeles') THEN 'gcp-us-west1' "
+        "WHEN city IN ('amsterdam', 'paris', 'rome') THEN 'gcp-europe-west1' "
+        "ELSE 'gcp-us-east1' END"
+    )
+    assert sql.count(f"region crdb_internal_region AS ({case}) STORED NOT NULL") == 3
+    for table in ("users", "vehicles", "rides"):
+        assert f'ALTER TABLE "{table}" SET LOCALITY REGIONAL BY ROW AS region' in sql
+    assert (
+        "CREATE UNIQUE INDEX rides_one_active_per_vehicle ON rides (region, vehicle_id) "
+        "WHERE end_time IS NULL" in sql
+    )
+    assert (
+        "CREATE UNIQUE INDEX rides_one_active_per_rider ON rides (rider_id) WHERE end_time IS NULL"
+        in sql
+    )
+    assert "DEFAULT gen_random_uuid()" in sql
+    assert "GENERATED ALWAYS" not in sql
+    assert "DO $$" not in sql  # PostgreSQL-only statements stay out of the CockroachDB DDL
+
+
+def test_postgresql_ddl_uses_generated_text_region(region_map: RegionMap) -> None:
+    sql = migrate.render_sql("postgresql", region_map)
+    assert sql.count("region TEXT GENERATED ALWAYS AS (CASE WHEN city IN") == 3
+    assert "LOCALITY" not in sql
+    assert "crdb_internal_region" not in sql
+    assert "default_transaction_isolation" in sql
+
+
+def test_ddl_follows_a_replaced_region_map() -> None:
+    custom = RegionMap.from_mapping(
+        {
+            "aws-eu-central1": [
+                {
+                    "city": "berlin",
+                    "name": "Berlin",
+                    "lat": 52.5,
+                    "lng": 13.4,
+                    "tz": "Europe/Berlin",
+                }
+            ]
+        }
+    )
+    sql = migrate.render_sql("cockroachdb", custom)
+    assert 'SET PRIMARY REGION "aws-eu-central1"' in sql
+    assert "CHECK (city IN ('berlin'))" in sql

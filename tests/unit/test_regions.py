@@ -1,0 +1,64 @@
+"""The region map: the default, replacement files, and validation."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from movr.config import Settings
+from movr.regions import RegionMap, RegionMapError
+
+
+def test_default_map_is_the_tutorials() -> None:
+    regions = RegionMap.default()
+    assert regions.regions == ("gcp-us-east1", "gcp-us-west1", "gcp-europe-west1")
+    assert len(regions.cities()) == 9
+    assert regions.region_of("paris") == "gcp-europe-west1"
+    assert regions.city("new york").name == "New York"
+    assert "atlantis" not in regions
+
+
+def test_a_file_replaces_the_map_everywhere(tmp_path: Path) -> None:
+    path = tmp_path / "regions.json"
+    path.write_text(
+        json.dumps(
+            {
+                "aws-ap-southeast2": [
+                    {
+                        "city": "sydney",
+                        "name": "Sydney",
+                        "lat": -33.87,
+                        "lng": 151.21,
+                        "tz": "Australia/Sydney",
+                    }
+                ]
+            }
+        )
+    )
+    settings = Settings.from_env(
+        {"SECRET_KEY": "x" * 32, "MOVR_DATA_DIR": str(tmp_path), "MOVR_REGION_MAP": str(path)}
+    )
+    assert settings.region == "aws-ap-southeast2"
+    assert settings.cities == ("sydney",)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {},
+        {"Bad Region": [{"city": "x", "name": "X", "lat": 0, "lng": 0, "tz": "UTC"}]},
+        {"r1": [{"city": "x'; drop", "name": "X", "lat": 0, "lng": 0, "tz": "UTC"}]},
+        {"r1": [{"city": "x", "name": "X", "lat": 95, "lng": 0, "tz": "UTC"}]},
+        {"r1": [{"city": "x", "name": "X", "lat": 0, "lng": 0, "tz": "Mars/Olympus"}]},
+        {
+            "r1": [{"city": "x", "name": "X", "lat": 0, "lng": 0, "tz": "UTC"}],
+            "r2": [{"city": "x", "name": "X", "lat": 0, "lng": 0, "tz": "UTC"}],
+        },
+        {"r1": [{"city": "x"}]},
+    ],
+)
+def test_malformed_maps_are_rejected(data: dict[str, object]) -> None:
+    with pytest.raises(RegionMapError):
+        RegionMap.from_mapping(data)

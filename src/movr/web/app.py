@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 from flask import Flask
+from flask_wtf.csrf import CSRFProtect
 
+from movr import __version__
 from movr.config import Settings
 from movr.db.engine import Database, create_database
+from movr.db.transaction import LoggingListener
 from movr.services.passwords import PasswordHasher
+from movr.web import errors, security
+from movr.web.auth import login_manager
+from movr.web.runtime import EXTENSION_KEY, Runtime
+from movr.web.ui import bp as ui_blueprint
+
+csrf = CSRFProtect()
 
 
 def create_app(
@@ -20,20 +29,29 @@ def create_app(
         if settings.database_url is None:
             raise RuntimeError("create_app needs DATABASE_URL (movr serve/demo provide one)")
         database = create_database(settings, settings.database_url)
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)
     app.config.update(SECRET_KEY=settings.secret_key)
-    app.extensions["movr"] = {
-        "settings": settings,
-        "database": database,
-        "hasher": hasher or PasswordHasher(),
-    }
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    app.extensions[EXTENSION_KEY] = Runtime(
+        settings=settings,
+        database=database,
+        hasher=hasher or PasswordHasher(),
+        listener=LoggingListener(),
+    )
+    security.install(app, settings)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    errors.install(app)
+    app.register_blueprint(ui_blueprint)
+
+    @app.context_processor
+    def layout_values() -> dict[str, object]:
+        return {"settings": settings, "version": __version__}
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
+        """The process is alive (no database access)."""
         return {"status": "ok", "region": settings.region}
-
-    @app.get("/")
-    def index() -> str:
-        return f"MovR is running in region {settings.region}."
 
     return app

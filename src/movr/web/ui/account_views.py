@@ -1,0 +1,61 @@
+"""Users of a city, your profile, deleting your account."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import abort, flash, render_template, session, url_for
+from flask_login import logout_user
+from werkzeug.wrappers import Response as BaseResponse
+
+from movr.services import users, vehicles
+from movr.services.errors import DomainError
+from movr.web.auth import login_required
+from movr.web.runtime import runtime
+from movr.web.ui import bp
+from movr.web.ui.forms import ActionForm
+from movr.web.ui.helpers import current_city, me, page_request, refused, see_other
+
+
+@bp.get("/users", endpoint="users")
+@login_required
+def users_page() -> str:
+    """People of the current city: names and whether they own vehicles, nothing private."""
+    city_id = current_city()
+    page_ask = page_request()
+    page = runtime().read(lambda s: users.list_city_users(s, city_id, page_ask), "list_users")
+    return render_template(
+        "users.html", page=page, city=runtime().settings.region_map.city(city_id)
+    )
+
+
+@bp.get("/users/<uuid:user_id>")
+@login_required
+def profile(user_id: uuid.UUID) -> str:
+    """Your own profile: name, home city, vehicles, delete button. Nobody else's."""
+    if user_id != me().id:
+        abort(403)
+    page_ask = page_request()
+    owned = runtime().read(
+        lambda s: vehicles.list_owned_vehicles(s, user_id, page_ask), "list_owned_vehicles"
+    )
+    home = runtime().settings.region_map.city(me().city)
+    return render_template("profile.html", owned=owned, home=home, action_form=ActionForm())
+
+
+@bp.post("/users/remove/<uuid:user_id>")
+@login_required
+def remove_user(user_id: uuid.UUID) -> BaseResponse | tuple[str, int]:
+    """Delete your own account: personal data erased, rides kept anonymously."""
+    if user_id != me().id:
+        abort(403)
+    try:
+        runtime().transact(lambda s: users.delete_account(s, user_id), "delete_account")
+    except DomainError as error:
+        return refused(
+            error, back=url_for("ui.profile", user_id=user_id), back_label="Your profile"
+        )
+    logout_user()
+    session.clear()
+    flash("Your account was deleted. Your past rides are kept without your name.", "info")
+    return see_other(url_for("ui.login"))

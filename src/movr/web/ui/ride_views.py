@@ -1,0 +1,75 @@
+"""Rides: history with the active ride, start, end."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import flash, render_template, url_for
+from werkzeug.wrappers import Response as BaseResponse
+
+from movr.services import rides
+from movr.services.errors import DomainError, InvalidInput
+from movr.services.positions import Position
+from movr.web.auth import login_required
+from movr.web.runtime import runtime
+from movr.web.ui import bp
+from movr.web.ui.forms import EndRideForm, fail, text
+from movr.web.ui.helpers import me, page_request, refused, see_other
+
+
+def _rides_page(form: EndRideForm) -> str:
+    rider = me().id
+    page_ask = page_request()
+    page = runtime().read(lambda s: rides.ride_history(s, rider, page_ask), "ride_history")
+    active = next((ride for ride in page.items if ride.active), None)
+    return render_template("rides.html", page=page, active=active, end_form=form)
+
+
+@bp.get("/rides", endpoint="rides")
+@login_required
+def rides_page() -> str:
+    """Your rides, newest first; the active one with its duration and an end form."""
+    return _rides_page(EndRideForm())
+
+
+@bp.post("/rides/start/<uuid:vehicle_id>")
+@login_required
+def start_ride(vehicle_id: uuid.UUID) -> BaseResponse | tuple[str, int]:
+    """Start a ride on an available vehicle of this region."""
+    rider = me().id
+    cities = runtime().settings.cities
+    try:
+        ride = runtime().transact(
+            lambda s: rides.start_ride(s, rider, vehicle_id, cities), "start_ride"
+        )
+    except DomainError as error:
+        return refused(error, back=url_for("ui.vehicles"), back_label="Vehicles")
+    flash(
+        f"Ride started on the {ride.vehicle_color} {ride.vehicle_brand} {ride.vehicle_type}.",
+        "success",
+    )
+    return see_other(url_for("ui.rides"))
+
+
+@bp.post("/rides/end/<uuid:ride_id>")
+@login_required
+def end_ride(ride_id: uuid.UUID) -> BaseResponse | str | tuple[str, int]:
+    """End your active ride where you leave the vehicle."""
+    form = EndRideForm()
+    if not form.validate_on_submit():
+        return _rides_page(form), 422
+    rider = me().id
+    location = text(form.location)
+    try:
+        position = Position.optional(form.latitude.data, form.longitude.data)
+        ride = runtime().transact(
+            lambda s: rides.end_ride(s, rider, ride_id, location=location, position=position),
+            "end_ride",
+        )
+    except InvalidInput as error:
+        fail(form.location, error.message)
+        return _rides_page(form), 422
+    except DomainError as error:
+        return refused(error, back=url_for("ui.rides"), back_label="Your rides")
+    flash(f"Ride ended at {ride.end_location}. Cost: ${ride.revenue}.", "success")
+    return see_other(url_for("ui.rides"))

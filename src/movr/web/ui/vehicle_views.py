@@ -1,0 +1,115 @@
+"""Vehicles: list with map, add, retire; the city switcher."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import abort, flash, render_template, request, session, url_for
+from werkzeug.wrappers import Response as BaseResponse
+
+from movr.services import vehicles
+from movr.services.errors import DomainError, HomeRegionRequired, InvalidInput
+from movr.services.positions import Position
+from movr.web.auth import login_required
+from movr.web.runtime import runtime
+from movr.web.ui import bp
+from movr.web.ui.forms import ActionForm, AddVehicleForm, fail, text
+from movr.web.ui.helpers import CITY_KEY, current_city, me, page_request, refused, see_other
+
+
+@bp.get("/vehicles", endpoint="vehicles")
+@login_required
+def vehicles_page() -> str:
+    """Vehicles of the current city: table, map, start buttons."""
+    city_id = current_city()
+    page_ask = page_request()
+    page = runtime().read(
+        lambda s: vehicles.list_city_vehicles(s, city_id, page_ask), "list_vehicles"
+    )
+    return render_template(
+        "vehicles.html",
+        city=runtime().settings.region_map.city(city_id),
+        page=page,
+        action_form=ActionForm(),
+    )
+
+
+@bp.route("/vehicles/add", methods=["GET", "POST"])
+@login_required
+def add_vehicle() -> BaseResponse | str | tuple[str, int]:
+    """Add a vehicle in the owner's home city (or explain where to do it)."""
+    app = runtime()
+    home = app.settings.region_map.city(me().city)
+    served_here = home.id in app.settings.cities
+    form = AddVehicleForm()
+    if not served_here:
+        return _home_region_elsewhere(home.region, home.name), (
+            422 if request.method == "POST" else 200
+        )
+    if not form.validate_on_submit():
+        status = 422 if request.method == "POST" else 200
+        return render_template("add_vehicle.html", form=form, home=home), status
+    new = vehicles.NewVehicle(
+        type=text(form.type),
+        color=text(form.color),
+        brand=text(form.brand),
+        location=text(form.location),
+        position=_position(form.latitude.data, form.longitude.data),
+    )
+    owner = me().id
+    try:
+        app.transact(
+            lambda s: (
+                vehicles.add_vehicle(s, app.settings.region_map, owner, app.settings.cities, new).id
+            ),
+            "add_vehicle",
+        )
+    except InvalidInput as error:
+        fail(getattr(form, error.field), error.message)
+        return render_template("add_vehicle.html", form=form, home=home), 422
+    except HomeRegionRequired as error:
+        return _home_region_elsewhere(error.region, home.name), 422
+    session[CITY_KEY] = home.id
+    flash(f"Your {new.type} is listed in {home.name}.", "success")
+    return see_other(url_for("ui.vehicles"))
+
+
+def _position(latitude: float | None, longitude: float | None) -> Position | None:
+    try:
+        return Position.optional(latitude, longitude)
+    except InvalidInput:
+        return None  # a half-set map click is ignored; the city centre is used
+
+
+def _home_region_elsewhere(region: str, city_name: str) -> str:
+    return render_template(
+        "home_region.html",
+        region=region,
+        city_name=city_name,
+        region_url=runtime().settings.region_urls.get(region),
+    )
+
+
+@bp.post("/vehicles/remove/<uuid:vehicle_id>")
+@login_required
+def remove_vehicle(vehicle_id: uuid.UUID) -> BaseResponse | tuple[str, int]:
+    """Retire one of your own vehicles (refused while it is ridden)."""
+    owner = me().id
+    try:
+        runtime().transact(
+            lambda s: vehicles.retire_vehicle(s, owner, vehicle_id), "retire_vehicle"
+        )
+    except DomainError as error:
+        return refused(error, back=url_for("ui.profile", user_id=owner), back_label="Your profile")
+    flash("Vehicle retired.", "success")
+    return see_other(url_for("ui.profile", user_id=owner))
+
+
+@bp.post("/city/<city>")
+@login_required
+def switch_city(city: str) -> BaseResponse:
+    """Browse another city of this region."""
+    if city not in runtime().settings.cities:
+        abort(404)
+    session[CITY_KEY] = city
+    return see_other(url_for("ui.vehicles"))

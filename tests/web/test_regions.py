@@ -1,0 +1,81 @@
+"""The serving region: badge, header, city lists, travellers, adding vehicles elsewhere."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from argon2 import PasswordHasher
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from movr.config import Settings
+from movr.db.engine import Database
+from movr.regions import RegionMap
+from movr.web.app import create_app
+from tests.factories import make_user, make_vehicle
+from tests.web.conftest import log_in, post
+
+REGIONS = RegionMap.default().regions
+
+
+def app_for(
+    region: str, settings: Settings, db: Database, hasher: PasswordHasher, **extra: object
+) -> Flask:
+    serving = dataclasses.replace(settings, region=region, **extra)  # type: ignore[arg-type]
+    return create_app(serving, database=db, hasher=hasher)
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_every_page_names_the_serving_region(
+    region: str, settings: Settings, db: Database, hasher: PasswordHasher, session: Session
+) -> None:
+    user = make_user(session, city=RegionMap.default().cities(region)[0].id)
+    with app_for(region, settings, db, hasher).test_client() as client:
+        login_page = client.get("/login")
+        assert login_page.headers["X-MovR-Region"] == region
+        assert f"Served from {region}" in login_page.get_data(as_text=True)
+        log_in(client, user)
+        html = client.get("/vehicles").get_data(as_text=True)
+        for city in RegionMap.default().cities(region):
+            assert city.name in html  # the city switcher offers exactly this region's cities
+        others = [c for c in RegionMap.default() if c.region != region]
+        assert all(f'action="/city/{c.id.replace(" ", "%20")}"' not in html for c in others)
+
+
+def test_a_traveller_browses_and_rides_in_the_serving_region(
+    settings: Settings, db: Database, hasher: PasswordHasher, session: Session
+) -> None:
+    traveller = make_user(session, city="paris")
+    vehicle = make_vehicle(session, make_user(session, city="seattle"), brand="SeattleBike")
+    with app_for("gcp-us-west1", settings, db, hasher).test_client() as client:
+        log_in(client, traveller)
+        html = client.get("/vehicles").get_data(as_text=True)
+        assert "Vehicles in San Francisco" in html  # home not served here: the region's first city
+        post(client, "/city/seattle")
+        assert "SeattleBike" in client.get("/vehicles").get_data(as_text=True)
+        assert post(client, f"/rides/start/{vehicle.id}").status_code == 303
+
+
+def test_adding_a_vehicle_away_from_home_links_to_the_home_region(
+    settings: Settings, db: Database, hasher: PasswordHasher, session: Session
+) -> None:
+    traveller = make_user(session, city="paris")
+    urls = {"gcp-europe-west1": "https://eu.movr.example"}
+    with app_for("gcp-us-east1", settings, db, hasher, region_urls=urls).test_client() as client:
+        log_in(client, traveller)
+        page = client.get("/vehicles/add")
+        html = page.get_data(as_text=True)
+        assert page.status_code == 200
+        assert "gcp-europe-west1" in html
+        assert 'href="https://eu.movr.example/vehicles/add"' in html
+        refused = post(
+            client, "/vehicles/add", {"type": "bike", "color": "red", "brand": "b", "location": "l"}
+        )
+        assert refused.status_code == 422
+        assert "https://eu.movr.example" in refused.get_data(as_text=True)
+
+
+def test_home_city_is_the_default_city_when_served_here(logged_in: FlaskClient) -> None:
+    assert "Vehicles in New York" in logged_in.get("/vehicles").get_data(as_text=True)

@@ -1,0 +1,121 @@
+"""SPEC §9: SQL statements per request, counted on a real (committing) database.
+
+BEGIN, COMMIT and loading the logged-in user count; statements must not grow with the rows shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from argon2 import PasswordHasher
+from flask.testing import FlaskClient
+from sqlalchemy import Engine, event
+
+from movr.config import Settings
+from movr.db.engine import Database
+from movr.db.transaction import run_in_transaction
+from movr.services import rides
+from movr.web.app import create_app
+from tests.factories import make_user, make_vehicle
+from tests.web.conftest import csrf_token, log_in
+
+pytestmark = pytest.mark.usefixtures("clean_tables")
+
+EAST = ["new york", "boston", "washington dc"]
+BUDGETS = {"start": 5, "end": 5, "vehicles": 4, "rides": 4, "profile": 4}
+
+
+class StatementCounter:
+    """Counts round trips: statements, plus BEGIN and COMMIT of non-autocommit transactions."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.statements: list[str] = []
+
+    def _execute(self, conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        self.statements.append(statement.split("\n", maxsplit=1)[0][:80])
+
+    def _begin(self, conn: Any) -> None:
+        if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+            self.statements.append("BEGIN")
+
+    def _commit(self, conn: Any) -> None:
+        if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+            self.statements.append("COMMIT")
+
+    @contextmanager
+    def counting(self) -> Iterator[list[str]]:
+        self.statements = []
+        hooks = [
+            ("before_cursor_execute", self._execute),
+            ("begin", self._begin),
+            ("commit", self._commit),
+        ]
+        for name, hook in hooks:
+            event.listen(self.engine, name, hook)
+        try:
+            yield self.statements
+        finally:
+            for name, hook in hooks:
+                event.remove(self.engine, name, hook)
+
+
+@pytest.fixture
+def real_client(
+    settings: Settings, committed_db: Database, hasher: PasswordHasher
+) -> Iterator[FlaskClient]:
+    with create_app(settings, database=committed_db, hasher=hasher).test_client() as client:
+        yield client
+
+
+def commit(db: Database, work: Any) -> Any:
+    return run_in_transaction(db.sessions, work)
+
+
+def count(counter: StatementCounter, action: Any) -> list[str]:
+    with counter.counting() as statements:
+        response = action()
+        assert response.status_code in (200, 303), response.get_data(as_text=True)[:500]
+    return list(statements)
+
+
+@pytest.mark.parametrize("rows", [1, 20])
+def test_requests_stay_within_their_statement_budget(
+    real_client: FlaskClient, committed_db: Database, rows: int, record_property: Any
+) -> None:
+    rider = commit(committed_db, make_user)
+    owner = commit(committed_db, make_user)
+    fleet = commit(committed_db, lambda s: [make_vehicle(s, owner) for _ in range(rows)])
+    commit(committed_db, lambda s: [make_vehicle(s, rider) for _ in range(rows)])
+    for vehicle in fleet[1:]:  # history rows
+        ride = commit(committed_db, lambda s, v=vehicle: rides.start_ride(s, rider.id, v.id, EAST))
+        commit(committed_db, lambda s, r=ride: rides.end_ride(s, rider.id, r.id, location="x"))
+    log_in(real_client, rider)
+    token = csrf_token(real_client)
+    counter = StatementCounter(committed_db.engine)
+
+    measured = {
+        "vehicles": count(counter, lambda: real_client.get("/vehicles")),
+        "profile": count(counter, lambda: real_client.get(f"/users/{rider.id}")),
+        "start": count(
+            counter,
+            lambda: real_client.post(f"/rides/start/{fleet[0].id}", data={"csrf_token": token}),
+        ),
+        "rides": count(counter, lambda: real_client.get("/rides")),
+    }
+    ride_id = commit(
+        committed_db, lambda s: rides.ride_history(s, rider.id, rides.PageRequest()).items[0].id
+    )
+    measured["end"] = count(
+        counter,
+        lambda: real_client.post(
+            f"/rides/end/{ride_id}", data={"csrf_token": token, "location": "y"}
+        ),
+    )
+    for name, statements in measured.items():
+        record_property(f"statements_{name}_{rows}_rows", len(statements))
+        print(f"{name} ({rows} rows): {len(statements)} statements: {statements}")
+        assert len(statements) <= BUDGETS[name], (name, statements)

@@ -1,0 +1,66 @@
+"""`movr demo` end to end: a real process, a real embedded database, a clean stop."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from movr.db.embedded import EmbeddedPostgres
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(url: str, process: subprocess.Popen[str], timeout: float = 90) -> httpx.Response:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"movr demo exited early with {process.returncode}")
+        try:
+            return httpx.get(url, timeout=2)
+        except httpx.TransportError:
+            time.sleep(0.3)
+    pytest.fail(f"{url} did not answer within {timeout}s")
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
+def test_demo_serves_seeded_data_and_stops_cleanly(tmp_path: Path, stop_signal: int) -> None:
+    port = free_port()
+    env = dict(os.environ, PORT=str(port), MOVR_DATA_DIR=str(tmp_path / "data"))
+    env.pop("DATABASE_URL", None)
+    process = subprocess.Popen(  # noqa: S603 -- our own CLI
+        [sys.executable, "-m", "movr.cli", "demo"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        health = wait_for(f"http://127.0.0.1:{port}/healthz", process)
+        assert health.status_code == 200
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}") as client:
+            login = client.get("/login")
+            assert "Served from gcp-us-east1" in login.text
+    finally:
+        process.send_signal(stop_signal)
+        output, _ = process.communicate(timeout=60)
+    assert process.returncode == 0, output
+    assert f"http://localhost:{port}/" in output
+    assert "demo-new-york" in output
+    assert "movr-demo-2026" in output
+    assert not EmbeddedPostgres(tmp_path / "data").is_running()
+    leftover = subprocess.run(  # noqa: S603
+        ["pgrep", "-f", str(tmp_path)], capture_output=True, text=True, check=False  # noqa: S607
+    )
+    assert leftover.stdout == ""

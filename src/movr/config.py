@@ -6,6 +6,7 @@ import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -60,6 +61,8 @@ class Settings:
     follower_reads: bool = False
     proxy_hops: int = 0  # how many reverse proxies' X-Forwarded-* headers to trust
     port: int = 8000
+    token_ttl: timedelta = timedelta(hours=24)
+    idempotency_ttl: timedelta = timedelta(hours=24)
 
     @property
     def cities(self) -> tuple[str, ...]:
@@ -108,6 +111,8 @@ class Settings:
             follower_reads=_bool(env, "MOVR_FOLLOWER_READS", default=False),
             proxy_hops=_int(env, "MOVR_PROXY_HOPS", 0, minimum=0),
             port=_int(env, "PORT", 8000, minimum=1, maximum=65535),
+            token_ttl=timedelta(hours=_int(env, "MOVR_TOKEN_TTL_HOURS", 24, minimum=1)),
+            idempotency_ttl=timedelta(hours=_int(env, "MOVR_IDEMPOTENCY_TTL_HOURS", 24, minimum=1)),
         )
 
 

@@ -13,6 +13,8 @@ from movr.db import migrate
 from movr.models import Base
 from movr.regions import RegionMap
 
+TABLES = ("users", "vehicles", "rides", "api_tokens", "idempotency_keys")
+
 
 @pytest.fixture
 def scratch_engine(server_url: str) -> Iterator[Engine]:
@@ -77,8 +79,8 @@ def test_cockroachdb_ddl_is_multi_region(region_map: RegionMap) -> None:
         "WHEN city IN ('amsterdam', 'paris', 'rome') THEN 'gcp-europe-west1' "
         "ELSE 'gcp-us-east1' END"
     )
-    assert sql.count(f"region crdb_internal_region AS ({case}) STORED NOT NULL") == 3
-    for table in ("users", "vehicles", "rides"):
+    assert sql.count(f"region crdb_internal_region AS ({case}) STORED NOT NULL") == len(TABLES)
+    for table in TABLES:
         assert f'ALTER TABLE "{table}" SET LOCALITY REGIONAL BY ROW AS region' in sql
     assert (
         "CREATE UNIQUE INDEX rides_one_active_per_vehicle ON rides (region, vehicle_id) "
@@ -95,7 +97,7 @@ def test_cockroachdb_ddl_is_multi_region(region_map: RegionMap) -> None:
 
 def test_postgresql_ddl_uses_generated_text_region(region_map: RegionMap) -> None:
     sql = migrate.render_sql("postgresql", region_map)
-    assert sql.count("region TEXT GENERATED ALWAYS AS (CASE WHEN city IN") == 3
+    assert sql.count("region TEXT GENERATED ALWAYS AS (CASE WHEN city IN") == len(TABLES)
     assert "LOCALITY" not in sql
     assert "crdb_internal_region" not in sql
     assert "default_transaction_isolation" in sql

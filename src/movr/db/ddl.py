@@ -2,7 +2,21 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+from sqlalchemy.sql.schema import SchemaItem
+from sqlalchemy.types import UserDefinedType
+
 from movr.regions import RegionMap
+
+
+class CockroachRegion(UserDefinedType[str]):
+    """CockroachDB's enum of the database's regions."""
+
+    cache_ok = True
+
+    def get_col_spec(self, **_: object) -> str:
+        """Render the type name."""
+        return "crdb_internal_region"
 
 
 def sql_literal(value: str) -> str:
@@ -48,3 +62,18 @@ def cockroach_database_regions(database: str, region_map: RegionMap) -> list[str
 def cockroach_regional_by_row(table: str) -> str:
     """Home each row of `table` in the region computed from its city."""
     return f"ALTER TABLE {sql_identifier(table)} SET LOCALITY REGIONAL BY ROW AS region"
+
+
+def city_columns(table: str, region_map: RegionMap, *, cockroach: bool) -> list[SchemaItem]:
+    """`city` restricted to the map, and `region` computed from it by the database."""
+    region_type = CockroachRegion() if cockroach else sa.Text()
+    return [
+        sa.Column("city", sa.String(32), nullable=False),
+        sa.Column(
+            "region",
+            region_type,
+            sa.Computed(region_case(region_map), persisted=True),
+            nullable=False,
+        ),
+        sa.CheckConstraint(city_check(region_map), name=f"{table}_city_check"),
+    ]

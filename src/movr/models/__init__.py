@@ -1,8 +1,19 @@
 """Typed ORM mappings, one module per aggregate."""
 
 from movr.models.base import Base
+from movr.models.idempotency import IdempotencyKey
 from movr.models.ride import Ride
+from movr.models.token import ApiToken
 from movr.models.user import User
 from movr.models.vehicle import Vehicle, VehicleStatus, VehicleType
 
-__all__ = ["Base", "Ride", "User", "Vehicle", "VehicleStatus", "VehicleType"]
+__all__ = [
+    "ApiToken",
+    "Base",
+    "IdempotencyKey",
+    "Ride",
+    "User",
+    "Vehicle",
+    "VehicleStatus",
+    "VehicleType",
+]

@@ -12,7 +12,7 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, SQLColumnExpression, literal, tuple_
 
-from movr.services.errors import InvalidInput
+from movr.services.errors import NotFound
 
 T = TypeVar("T")
 
@@ -34,7 +34,7 @@ class Cursor:
 
     @classmethod
     def decode(cls, text: str) -> Cursor:
-        """Parse text made by encode(); InvalidInput for anything else."""
+        """Parse text made by encode(); NotFound (no such page) for anything else."""
         try:
             raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
             at, _, ident = raw.partition("|")
@@ -43,7 +43,7 @@ class Cursor:
                 raise ValueError("naive timestamp")
             return cls(parsed, uuid.UUID(ident))
         except (ValueError, binascii.Error, UnicodeDecodeError):
-            raise InvalidInput("cursor", "This page link is invalid or expired.") from None
+            raise NotFound("This page link is invalid or expired.") from None
 
 
 @dataclass(frozen=True, slots=True)

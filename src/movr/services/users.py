@@ -13,7 +13,7 @@ from sqlalchemy import exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from movr.models import Ride, User, Vehicle, VehicleStatus
+from movr.models import ApiToken, Ride, User, Vehicle, VehicleStatus
 from movr.models.base import EMAIL_MAX, NAME_MAX, USERNAME_MAX
 from movr.regions import RegionMap
 from movr.services.errors import (
@@ -159,7 +159,8 @@ def list_city_users(session: Session, city: str, page: PageRequest) -> Page[City
 
 
 def delete_account(session: Session, user_id: uuid.UUID) -> None:
-    """Erase the account's personal data and retire its vehicles; rides stay, anonymous.
+    """Erase the account's personal data, retire its vehicles and revoke its API tokens; its
+    rides stay, anonymous.
 
     Refused while the user rides or one of their vehicles is being ridden. One statement: the
     conditions and both writes are checked and applied together.
@@ -192,11 +193,22 @@ def delete_account(session: Session, user_id: uuid.UUID) -> None:
         .returning(Vehicle.id)
         .cte("retired")
     )
+    revoked = (
+        update(ApiToken)
+        .where(
+            ApiToken.user_id == select(erased.c.id).scalar_subquery(),
+            ApiToken.revoked_at.is_(None),
+        )
+        .values(revoked_at=func.now())
+        .returning(ApiToken.id)
+        .cte("revoked")
+    )
     statement = select(
         select(func.count()).select_from(erased).scalar_subquery(),
         select(func.count()).select_from(retired).scalar_subquery(),
+        select(func.count()).select_from(revoked).scalar_subquery(),
     )
-    erased_count, _ = session.execute(statement).one()
+    erased_count, _, _ = session.execute(statement).one()
     if erased_count:
         return
     if get_user(session, user_id) is None:

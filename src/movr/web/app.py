@@ -11,6 +11,7 @@ from movr.db.engine import Database, create_database
 from movr.db.transaction import LoggingListener
 from movr.services.passwords import PasswordHasher
 from movr.web import errors, security
+from movr.web.api import bp as api_blueprint
 from movr.web.auth import login_manager
 from movr.web.runtime import EXTENSION_KEY, Runtime
 from movr.web.ui import bp as ui_blueprint
@@ -44,6 +45,8 @@ def create_app(
     login_manager.init_app(app)
     errors.install(app)
     app.register_blueprint(ui_blueprint)
+    app.register_blueprint(api_blueprint)
+    csrf.exempt(api_blueprint)  # the API checks CSRF itself, only for cookie-authenticated calls
 
     @app.context_processor
     def layout_values() -> dict[str, object]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeVar, cast
 
 import flask_login
@@ -33,6 +34,7 @@ class CurrentUser(UserMixin):  # type: ignore[misc]  # Flask-Login ships no type
     first_name: str
     last_name: str
     email: str
+    created_at: datetime
 
     @property
     def display_name(self) -> str:
@@ -53,6 +55,7 @@ class CurrentUser(UserMixin):  # type: ignore[misc]  # Flask-Login ships no type
             first_name=user.first_name or "",
             last_name=user.last_name or "",
             email=user.email or "",
+            created_at=user.created_at,
         )
 
 

@@ -1,19 +1,25 @@
-"""Friendly error pages: no stack traces, no SQL, the right status."""
+"""Errors for people (friendly pages) and for programs (problem+json under /api/):
+no stack traces, no SQL, the right status."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
-from flask import Flask, render_template
+from flask import Flask, Response, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from movr.db.transaction import TransactionRetriesExhausted
 from movr.services.errors import DomainError
+from movr.web.api.auth import CsrfRequired, Unauthenticated
+from movr.web.api.openapi import RequestInvalid
+from movr.web.api.problems import from_domain_error, problem, problem_response
 
 log = logging.getLogger(__name__)
 
+API_PREFIX = "/api/"
 MESSAGES = {
     400: "The request could not be understood.",
     401: "Please log in.",
@@ -21,60 +27,85 @@ MESSAGES = {
     404: "There is nothing here.",
     405: "That action is not possible here.",
     413: "That request is too large.",
+    415: "That kind of content is not accepted here.",
     422: "Some of what you sent is not valid.",
     429: "Too many attempts. Please wait a minute and try again.",
     500: "Something went wrong on our side. Please try again.",
     503: "MovR is busy or its database is unreachable. Please try again in a moment.",
 }
+TITLES = {403: "Forbidden", 404: "Not found", 429: "Slow down", 503: "Temporarily unavailable"}
 
 
 def error_page(status: int, message: str | None = None) -> tuple[str, int]:
-    """Render the error template for a status."""
+    """Render the HTML error template for a status."""
+    title = TITLES.get(status, "Error" if status >= 500 else "That did not work")
     html = render_template(
-        "error.html",
-        status=status,
-        title=_title(status),
-        message=message or MESSAGES.get(status, ""),
+        "error.html", status=status, title=title, message=message or MESSAGES.get(status, "")
     )
     return html, status
 
 
-def _title(status: int) -> str:
-    return {
-        404: "Not found",
-        403: "Forbidden",
-        429: "Slow down",
-        503: "Temporarily unavailable",
-    }.get(status, "Error" if status >= 500 else "That did not work")
+def _wants_problem() -> bool:
+    return request.path.startswith(API_PREFIX)
+
+
+def _respond(
+    status: int,
+    message: str | None = None,
+    *,
+    code: str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Response | tuple[str, int]:
+    if _wants_problem():
+        detail = message or MESSAGES.get(status, "")
+        return problem_response(problem(status, detail, code=code), headers)
+    return error_page(status, message)
 
 
 def install(app: Flask) -> None:
-    """Register the handlers on the app (all blueprints)."""
+    """Register the handlers on the app (pages and API alike)."""
 
     @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException) -> tuple[str, int]:
+    def http_error(error: HTTPException) -> Response | tuple[str, int]:
         status = error.code or 500
-        return error_page(status)
+        # Keep protocol headers such as Allow (405) and Retry-After (429).
+        headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
+        code = "rate_limited" if status == 429 else None
+        return _respond(status, code=code, headers=headers)
 
     @app.errorhandler(CSRFError)
-    def csrf_error(_: CSRFError) -> tuple[str, int]:
-        return error_page(400, "Your form expired or was not sent from MovR. Reload and try again.")
+    def csrf_error(_: CSRFError) -> Response | tuple[str, int]:
+        return _respond(400, "Your form expired or was not sent from MovR. Reload and try again.")
 
     @app.errorhandler(DomainError)
-    def domain_error(error: DomainError) -> tuple[str, int]:
+    def domain_error(error: DomainError) -> Response | tuple[str, int]:
+        if _wants_problem():
+            return problem_response(from_domain_error(error))
         return error_page(error.status, error.message)
 
+    @app.errorhandler(RequestInvalid)
+    def invalid_request(error: RequestInvalid) -> Response:
+        return problem_response(error.problem)
+
+    @app.errorhandler(Unauthenticated)
+    def unauthenticated(error: Unauthenticated) -> Response | tuple[str, int]:
+        return _respond(401, str(error), headers={"WWW-Authenticate": 'Bearer realm="movr"'})
+
+    @app.errorhandler(CsrfRequired)
+    def csrf_required(error: CsrfRequired) -> Response | tuple[str, int]:
+        return _respond(403, str(error), code="csrf_required")
+
     @app.errorhandler(TransactionRetriesExhausted)
-    def busy(error: TransactionRetriesExhausted) -> tuple[str, int]:
+    def busy(error: TransactionRetriesExhausted) -> Response | tuple[str, int]:
         log.warning("transaction gave up: %s", error)
-        return error_page(503)
+        return _respond(503, headers={"Retry-After": "1"})
 
     @app.errorhandler(SQLAlchemyError)
-    def database_error(error: SQLAlchemyError) -> tuple[str, int]:
-        log.exception("database error", exc_info=error)
-        return error_page(503)
+    def database_error(error: SQLAlchemyError) -> Response | tuple[str, int]:
+        log.error("database error: %s", type(error).__name__, exc_info=error)
+        return _respond(503, headers={"Retry-After": "1"})
 
     @app.errorhandler(Exception)
-    def unexpected(error: Exception) -> tuple[str, int]:
+    def unexpected(error: Exception) -> Response | tuple[str, int]:
         log.exception("unhandled error", exc_info=error)
-        return error_page(500)
+        return _respond(500)

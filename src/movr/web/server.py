@@ -53,6 +53,7 @@ def serve(settings: Settings, *, host: str = "127.0.0.1") -> None:
         "accesslog": None,
         "proc_name": f"movr-{settings.region}",
         "control_socket_disable": True,  # several instances may share a machine
+        "limit_request_line": 8190,  # gunicorn's maximum
     }
     try:
         MovrServer(settings, options).run()

@@ -13,10 +13,9 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.sql.schema import SchemaItem
-from sqlalchemy.types import UserDefinedType
 
 from movr.db import ddl
-from movr.regions import RegionMap
+from movr.db.migrations import support
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -26,47 +25,8 @@ depends_on: str | Sequence[str] | None = None
 TABLES = ("users", "vehicles", "rides")
 
 
-class CockroachRegion(UserDefinedType[str]):
-    """CockroachDB's enum of the database's regions."""
-
-    cache_ok = True
-
-    def get_col_spec(self, **_: object) -> str:
-        """Render the type name."""
-        return "crdb_internal_region"
-
-
-def _is_cockroach() -> bool:
-    return op.get_context().dialect.name == "cockroachdb"
-
-
-def _attribute(name: str) -> Any:
-    """A value movr.db.migrate put on the Alembic config (region map, database name)."""
-    config = op.get_context().config
-    if config is None:
-        raise RuntimeError("run migrations through movr.db.migrate")
-    return config.attributes[name]
-
-
-def _region_map() -> RegionMap:
-    region_map: RegionMap = _attribute("region_map")
-    return region_map
-
-
 def _city_columns(table: str) -> list[SchemaItem]:
-    """`city` restricted to the map, and `region` computed from it by the database."""
-    region_map = _region_map()
-    region_type = CockroachRegion() if _is_cockroach() else sa.Text()
-    return [
-        sa.Column("city", sa.String(32), nullable=False),
-        sa.Column(
-            "region",
-            region_type,
-            sa.Computed(ddl.region_case(region_map), persisted=True),
-            nullable=False,
-        ),
-        sa.CheckConstraint(ddl.city_check(region_map), name=f"{table}_city_check"),
-    ]
+    return ddl.city_columns(table, support.region_map(), cockroach=support.is_cockroach())
 
 
 def _id_column() -> sa.Column[Any]:
@@ -79,10 +39,10 @@ def _now() -> sa.TextClause:
 
 def upgrade() -> None:
     """Create the schema; on CockroachDB, make the database and tables multi-region."""
-    cockroach = _is_cockroach()
+    cockroach = support.is_cockroach()
     if cockroach:
-        database: str = _attribute("database_name")
-        for statement in ddl.cockroach_database_regions(database, _region_map()):
+        database: str = support.attribute("database_name")
+        for statement in ddl.cockroach_database_regions(database, support.region_map()):
             op.execute(statement)
     else:
         # New sessions default to SERIALIZABLE too (the engine also asks for it explicitly);

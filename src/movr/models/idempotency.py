@@ -1,0 +1,26 @@
+"""Stored first responses of idempotent API requests."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from movr.models.base import Base, City, CreatedAt
+
+
+class IdempotencyKey(Base):
+    """One user's key and the response it produced (NULL while the request is in flight)."""
+
+    __tablename__ = "idempotency_keys"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    city: Mapped[City]
+    request_hash: Mapped[str] = mapped_column(String(64))
+    response_status: Mapped[int | None]
+    response_body: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[CreatedAt]
+    expires_at: Mapped[datetime]

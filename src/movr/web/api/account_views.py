@@ -1,0 +1,130 @@
+"""Cities, registration, tokens, your account, users of a city."""
+
+from __future__ import annotations
+
+from flask import g
+from flask_login import logout_user
+from sqlalchemy.orm import Session
+
+from movr.services import tokens, users
+from movr.services.errors import CityNotInRegion
+from movr.services.pagination import PageRequest
+from movr.web.api import api
+from movr.web.api.convert import me_out
+from movr.web.api.schemas import (
+    CityList,
+    CityOut,
+    CityPageQuery,
+    CityUserOut,
+    CityUserPage,
+    Credentials,
+    Me,
+    Registration,
+    Token,
+)
+from movr.web.auth import CurrentUser
+from movr.web.runtime import runtime
+
+
+@api.operation(
+    "GET",
+    "/cities",
+    summary="Cities of the region map",
+    tag="cities",
+    response=CityList,
+    auth=False,
+)
+def list_cities() -> CityList:
+    """Every city, its region and whether this instance serves it."""
+    settings = runtime().settings
+    return CityList(
+        items=[
+            CityOut(
+                id=city.id,
+                name=city.name,
+                region=city.region,
+                latitude=city.latitude,
+                longitude=city.longitude,
+                timezone=city.timezone,
+                served_here=city.region == settings.region,
+            )
+            for city in settings.region_map
+        ]
+    )
+
+
+@api.operation(
+    "POST", "/users", summary="Register", tag="account", body=Registration, response=Me,
+    status=201, errors=(409,), auth=False, rate_limited=True,
+)  # fmt: skip
+def register(body: Registration) -> Me:
+    """Create an account (then ask for a token)."""
+    app = runtime()
+    registration = users.Registration(**body.model_dump())
+    return app.transact(
+        lambda s: me_out(users.register_user(s, app.hasher, app.settings.region_map, registration)),
+        "register",
+    )
+
+
+@api.operation(
+    "POST", "/auth/token", summary="Get a bearer token", tag="account", body=Credentials,
+    response=Token, status=201, errors=(401,), auth=False, rate_limited=True,
+)  # fmt: skip
+def create_token(body: Credentials) -> Token:
+    """Exchange username and password for a token (generic error on any mismatch)."""
+    app = runtime()
+
+    def work(session: Session) -> Token:
+        user = users.authenticate(session, app.hasher, body.username, body.password)
+        issued = tokens.issue_token(session, user, app.settings.token_ttl)
+        return Token(token=issued.token, expires_at=issued.expires_at, user=me_out(user))
+
+    return app.transact(work, "issue_token")
+
+
+@api.operation("DELETE", "/auth/token", summary="Revoke this token", tag="account")
+def revoke_token(user: CurrentUser) -> None:
+    """Revoke the bearer token of this request (or end the cookie session)."""
+    token = g.get("api_token")
+    if token is None:
+        logout_user()
+        return
+    runtime().transact(lambda s: tokens.revoke_token(s, user.id, token), "revoke_token")
+
+
+@api.operation("GET", "/me", summary="Your account", tag="account", response=Me)
+def get_me(user: CurrentUser) -> Me:
+    """Your profile."""
+    return me_out(user)
+
+
+@api.operation("DELETE", "/me", summary="Delete your account", tag="account", errors=(409,))
+def delete_me(user: CurrentUser) -> None:
+    """Erase your personal data, retire your vehicles, revoke your tokens; rides stay anonymous."""
+    runtime().transact(lambda s: users.delete_account(s, user.id), "delete_account")
+
+
+@api.operation(
+    "GET", "/users", summary="Users of a city", tag="account", query=CityPageQuery,
+    response=CityUserPage,
+)  # fmt: skip
+def list_users(user: CurrentUser, query: CityPageQuery) -> CityUserPage:
+    """Names and owner flags of a city's users (no emails, no ids)."""
+    city = served_city(query.city, user)
+    page_ask = PageRequest.parse(query.cursor, query.limit)
+    page = runtime().read(lambda s: users.list_city_users(s, city, page_ask), "list_users")
+    return CityUserPage(
+        items=[CityUserOut(display_name=u.display_name, is_owner=u.is_owner) for u in page.items],
+        next_cursor=page.next_cursor,
+    )
+
+
+def served_city(city: str | None, user: CurrentUser) -> str:
+    """The requested city if this region serves it; by default home, else the first city."""
+    cities = runtime().settings.cities
+    if city is None:
+        return user.city if user.city in cities else cities[0]
+    if city not in cities:
+        raise CityNotInRegion(f"{city!r} is not served by this region ({', '.join(cities)}).")
+    return city

@@ -1,0 +1,281 @@
+"""Declared API operations: one declaration validates requests, serializes responses and
+produces the OpenAPI 3.1 document."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, Response, request
+from pydantic import BaseModel, ValidationError
+from pydantic.json_schema import models_json_schema
+from werkzeug.exceptions import UnsupportedMediaType
+
+from movr.web.api.auth import authenticate
+from movr.web.api.problems import MEDIA_TYPE, from_validation_error
+from movr.web.api.schemas import Problem
+from movr.web.security import auth_rate_limit, limiter
+
+JSON = "application/json"
+ALWAYS = (500, 503)
+WITH_AUTH = (401, 403)
+WITH_BODY = (400, 413, 415, 422)
+PATH_PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
+
+
+class RequestInvalid(Exception):
+    """The request does not match its declared schema; carries the problem to send."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.detail)
+        self.problem = problem
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A response with an explicit status and headers."""
+
+    body: BaseModel | None
+    status: int
+    headers: dict[str, str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    """One method on one path, as declared."""
+
+    method: str
+    rule: str
+    name: str
+    summary: str
+    tag: str
+    body: type[BaseModel] | None
+    query: type[BaseModel] | None
+    response: type[BaseModel] | None
+    status: int
+    errors: tuple[int, ...]
+    auth: bool
+    idempotent: bool
+
+    @property
+    def path(self) -> str:
+        """The OpenAPI path template (`/rides/{ride_id}`)."""
+        return PATH_PARAM.sub(r"{\2}", self.rule)
+
+    def all_errors(self) -> list[int]:
+        """Every error status this operation can answer."""
+        codes = set(self.errors) | set(ALWAYS)
+        if self.auth:
+            codes |= set(WITH_AUTH)
+        if self.body is not None:
+            codes |= set(WITH_BODY)
+        if self.query is not None or self.idempotent:
+            codes.add(422)
+        if PATH_PARAM.search(self.rule):
+            codes.add(404)  # a malformed id matches no route
+        if self.query is not None and "cursor" in self.query.model_fields:
+            codes.add(404)  # a cursor that does not decode names no page
+        return sorted(codes)
+
+
+class Api:
+    """Collects operations of a blueprint and wires each into Flask."""
+
+    def __init__(self, blueprint: Blueprint) -> None:
+        self.blueprint = blueprint
+        self.operations: list[Operation] = []
+
+    def operation(
+        self,
+        method: str,
+        rule: str,
+        *,
+        summary: str,
+        tag: str,
+        body: type[BaseModel] | None = None,
+        query: type[BaseModel] | None = None,
+        response: type[BaseModel] | None = None,
+        status: int | None = None,
+        errors: tuple[int, ...] = (),
+        auth: bool = True,
+        idempotent: bool = False,
+        rate_limited: bool = False,
+    ) -> Callable[[Callable[..., Any]], Callable[..., Response]]:
+        """Declare and register an operation; the view gets `user`, `body`, `query` as needed."""
+
+        success = status or (200 if response is not None else 204)
+
+        def decorate(view: Callable[..., Any]) -> Callable[..., Response]:
+            declared = Operation(
+                method, rule, view.__name__, summary, tag, body, query, response, success,
+                errors + ((429,) if rate_limited else ()), auth, idempotent,
+            )  # fmt: skip
+            self.operations.append(declared)
+
+            @wraps(view)
+            def handler(**path_args: Any) -> Response:
+                arguments: dict[str, Any] = dict(path_args)
+                if auth:
+                    arguments["user"] = authenticate()
+                if body is not None:
+                    arguments["body"] = parse_body(body)
+                if query is not None:
+                    arguments["query"] = parse_query(query)
+                return render(view(**arguments), success)
+
+            registered = limiter.limit(auth_rate_limit)(handler) if rate_limited else handler
+            self.blueprint.add_url_rule(
+                rule, endpoint=view.__name__, view_func=registered, methods=[method]
+            )
+            return handler
+
+        return decorate
+
+
+def parse_body(model: type[BaseModel]) -> BaseModel:
+    """Validate the JSON body against `model` (415 if it is not JSON)."""
+    if request.mimetype != JSON:
+        raise UnsupportedMediaType("Send the body as application/json.")
+    try:
+        return model.model_validate_json(request.get_data() or b"")
+    except ValidationError as error:
+        raise RequestInvalid(from_validation_error(error, "body")) from None
+
+
+def parse_query(model: type[BaseModel]) -> BaseModel:
+    """Validate the query string against `model`."""
+    try:
+        return model.model_validate(request.args.to_dict())
+    except ValidationError as error:
+        raise RequestInvalid(from_validation_error(error, "query")) from None
+
+
+def render(result: BaseModel | Reply | Response | None, status: int) -> Response:
+    """Serialize a view's result as JSON (204 for None)."""
+    if isinstance(result, Response):
+        return result
+    if isinstance(result, Reply):
+        response = render(result.body, result.status)
+        response.headers.update(result.headers or {})
+        return response
+    if result is None:
+        return Response(status=status)
+    return Response(result.model_dump_json(), status=status, mimetype=JSON)
+
+
+def build_spec(
+    api: Api,
+    *,
+    title: str,
+    version: str,
+    description: str,
+    enums: Mapping[str, list[str]] | None = None,
+) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of every declared operation.
+
+    `enums` pins values known only at run time (the region map's cities): keys are
+    `Model.field` for body fields and `field` for query parameters.
+    """
+    models: set[type[BaseModel]] = {Problem}
+    for op in api.operations:
+        models |= {m for m in (op.body, op.response) if m is not None}
+    _, schema = models_json_schema(
+        [(model, "validation") for model in sorted(models, key=lambda m: m.__name__)],
+        ref_template="#/components/schemas/{model}",
+    )
+    paths: dict[str, dict[str, Any]] = {}
+    for op in api.operations:
+        paths.setdefault((api.blueprint.url_prefix or "") + op.path, {})[op.method.lower()] = (
+            _operation_spec(op)
+        )
+    components = schema.get("$defs", {})
+    for key, values in (enums or {}).items():
+        model, _, field = key.rpartition(".")
+        if model:
+            components[model]["properties"][field]["enum"] = values
+        else:
+            for operations in paths.values():
+                for spec in operations.values():
+                    for parameter in spec["parameters"]:
+                        if parameter["in"] == "query" and parameter["name"] == field:
+                            parameter["schema"] = {"type": "string", "enum": values}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": title, "version": version, "description": description},
+        "paths": paths,
+        "components": {
+            "schemas": components,
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "POST /api/v1/auth/token",
+                }
+            },
+        },
+    }
+
+
+def _operation_spec(op: Operation) -> dict[str, Any]:
+    spec: dict[str, Any] = {
+        "operationId": op.name,
+        "summary": op.summary,
+        "tags": [op.tag],
+        "parameters": _parameters(op),
+        "responses": _responses(op),
+        "security": [{"bearer": []}] if op.auth else [],
+    }
+    if op.body is not None:
+        spec["requestBody"] = {
+            "required": True,
+            "content": {JSON: {"schema": {"$ref": f"#/components/schemas/{op.body.__name__}"}}},
+        }
+    return spec
+
+
+def _parameters(op: Operation) -> list[dict[str, Any]]:
+    parameters: list[dict[str, Any]] = []
+    for converter, name in PATH_PARAM.findall(op.rule):
+        schema = {"type": "string", "format": "uuid"} if converter == "uuid" else {"type": "string"}
+        parameters.append({"name": name, "in": "path", "required": True, "schema": schema})
+    if op.query is not None:
+        query_schema = op.query.model_json_schema()
+        required = set(query_schema.get("required", []))
+        for name, prop in query_schema["properties"].items():
+            parameters.append(
+                {"name": name, "in": "query", "required": name in required, "schema": prop}
+            )
+    if op.idempotent:
+        parameters.append(
+            {
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": False,
+                "description": "Repeat a request safely: the first response is replayed.",
+                "schema": {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": 255,
+                    "pattern": "^[\\x21-\\x7e]+$",
+                },
+            }
+        )
+    return parameters
+
+
+def _responses(op: Operation) -> dict[str, Any]:
+    responses: dict[str, Any] = {}
+    if op.response is None:
+        responses[str(op.status)] = {"description": "Done."}
+    else:
+        responses[str(op.status)] = {
+            "description": "Success.",
+            "content": {JSON: {"schema": {"$ref": f"#/components/schemas/{op.response.__name__}"}}},
+        }
+    problem = {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for code in op.all_errors():
+        responses[str(code)] = {"description": "Problem details (RFC 9457).", "content": problem}
+    return responses

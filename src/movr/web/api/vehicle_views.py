@@ -1,0 +1,62 @@
+"""Vehicles: list by city, add, retire."""
+
+from __future__ import annotations
+
+import uuid
+
+from movr.services import vehicles
+from movr.services.pagination import PageRequest
+from movr.services.positions import Position
+from movr.web.api import api
+from movr.web.api.account_views import served_city
+from movr.web.api.convert import vehicle_out
+from movr.web.api.schemas import CityPageQuery, NewVehicle, VehicleOut, VehiclePage
+from movr.web.auth import CurrentUser
+from movr.web.runtime import runtime
+
+
+@api.operation(
+    "GET", "/vehicles", summary="Vehicles in a city", tag="vehicles", query=CityPageQuery,
+    response=VehiclePage,
+)  # fmt: skip
+def list_vehicles(user: CurrentUser, query: CityPageQuery) -> VehiclePage:
+    """Vehicles of a city served by this region that are not retired, newest first."""
+    city = served_city(query.city, user)
+    page_ask = PageRequest.parse(query.cursor, query.limit)
+    page = runtime().read(lambda s: vehicles.list_city_vehicles(s, city, page_ask), "list_vehicles")
+    return VehiclePage(
+        items=[vehicle_out(vehicle, user.id) for vehicle in page.items],
+        next_cursor=page.next_cursor,
+    )
+
+
+@api.operation(
+    "POST", "/vehicles", summary="Add a vehicle in your home city", tag="vehicles",
+    body=NewVehicle, response=VehicleOut, status=201,
+)  # fmt: skip
+def add_vehicle(user: CurrentUser, body: NewVehicle) -> VehicleOut:
+    """List your vehicle in your home city (its region's instance must serve it)."""
+    app = runtime()
+    new = vehicles.NewVehicle(
+        type=body.type,
+        color=body.color,
+        brand=body.brand,
+        location=body.location,
+        position=Position.optional(body.latitude, body.longitude),
+    )
+    return app.transact(
+        lambda s: vehicle_out(
+            vehicles.add_vehicle(s, app.settings.region_map, user.id, app.settings.cities, new),
+            user.id,
+        ),
+        "add_vehicle",
+    )
+
+
+@api.operation(
+    "DELETE", "/vehicles/<uuid:vehicle_id>", summary="Retire your vehicle", tag="vehicles",
+    errors=(404, 409),
+)  # fmt: skip
+def retire_vehicle(user: CurrentUser, vehicle_id: uuid.UUID) -> None:
+    """Retire one of your vehicles; refused while it is ridden."""
+    runtime().transact(lambda s: vehicles.retire_vehicle(s, user.id, vehicle_id), "retire_vehicle")

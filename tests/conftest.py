@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
+from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import Connection, Engine, create_engine, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -19,6 +21,7 @@ from movr.db.engine import Database, create_database
 from movr.db.migrate import upgrade
 from movr.regions import RegionMap
 from movr.services.passwords import fast_hasher
+from movr.web.app import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_DATA_DIR = Path(os.environ.get("MOVR_TEST_DATA_DIR") or ROOT / ".movr" / "test")
@@ -151,3 +154,18 @@ def region_map() -> RegionMap:
 def no_sleep_policy() -> RetryPolicy:
     """A retry policy whose backoff is negligible (tests of the loop, not of the timing)."""
     return RetryPolicy(max_attempts=4, base_delay=0.001, max_delay=0.002)
+
+
+@pytest.fixture
+def app(settings: Settings, db: Database, hasher: PasswordHasher) -> Flask:
+    """The app bound to the test's transaction."""
+    app = create_app(settings, database=db, hasher=hasher)
+    app.config["TESTING"] = True
+    return app
+
+
+@pytest.fixture
+def client(app: Flask) -> Iterator[FlaskClient]:
+    """A browser-like client (cookies kept between requests)."""
+    with app.test_client() as client:
+        yield client

@@ -11,7 +11,6 @@ from werkzeug.test import TestResponse
 
 from movr.models import User
 from tests.factories import PASSWORD, make_user
-from tests.web.conftest import app, client  # noqa: F401 -- shared fixtures
 
 API = "/api/v1"
 
@@ -28,10 +27,14 @@ class ApiClient:
         return base | (extra or {})
 
     def get(self, path: str, **kwargs: Any) -> TestResponse:
-        return self.client.get(API + path, headers=self.headers(kwargs.pop("headers", None)), **kwargs)
+        return self.client.get(
+            API + path, headers=self.headers(kwargs.pop("headers", None)), **kwargs
+        )
 
     def delete(self, path: str, **kwargs: Any) -> TestResponse:
-        return self.client.delete(API + path, headers=self.headers(kwargs.pop("headers", None)), **kwargs)
+        return self.client.delete(
+            API + path, headers=self.headers(kwargs.pop("headers", None)), **kwargs
+        )
 
     def post(self, path: str, json: Any = None, **kwargs: Any) -> TestResponse:
         return self.client.post(

@@ -31,7 +31,7 @@ def test_schemathesis_finds_no_failures(tmp_path: Path) -> None:
         PYTHONPATH=str(ROOT),
     )
     env.pop("DATABASE_URL", None)
-    server = subprocess.Popen(  # noqa: S603 -- our own CLI
+    server = subprocess.Popen(
         [sys.executable, "-m", "movr.cli", "demo"],
         env=env,
         stdout=subprocess.DEVNULL,

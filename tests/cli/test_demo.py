@@ -39,7 +39,7 @@ def test_demo_serves_seeded_data_and_stops_cleanly(tmp_path: Path, stop_signal: 
     port = free_port()
     env = dict(os.environ, PORT=str(port), MOVR_DATA_DIR=str(tmp_path / "data"))
     env.pop("DATABASE_URL", None)
-    process = subprocess.Popen(  # noqa: S603 -- our own CLI
+    process = subprocess.Popen(
         [sys.executable, "-m", "movr.cli", "demo"],
         env=env,
         stdout=subprocess.PIPE,
@@ -61,6 +61,9 @@ def test_demo_serves_seeded_data_and_stops_cleanly(tmp_path: Path, stop_signal: 
     assert "movr-demo-2026" in output
     assert not EmbeddedPostgres(tmp_path / "data").is_running()
     leftover = subprocess.run(  # noqa: S603
-        ["pgrep", "-f", str(tmp_path)], capture_output=True, text=True, check=False  # noqa: S607
+        ["/usr/bin/pgrep", "-f", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert leftover.stdout == ""

@@ -3,37 +3,16 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
-from argon2 import PasswordHasher
-from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
-from movr.config import Settings
-from movr.db.engine import Database
 from movr.models import User
-from movr.web.app import create_app
 from tests.factories import PASSWORD, make_user
 
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
-
-
-@pytest.fixture
-def app(settings: Settings, db: Database, hasher: PasswordHasher) -> Flask:
-    """The app bound to the test's transaction."""
-    app = create_app(settings, database=db, hasher=hasher)
-    app.config["TESTING"] = True
-    return app
-
-
-@pytest.fixture
-def client(app: Flask) -> Iterator[FlaskClient]:
-    """A browser-like client (cookies kept between requests)."""
-    with app.test_client() as client:
-        yield client
 
 
 def csrf_token(client: FlaskClient, page: str = "/login") -> str:

@@ -98,4 +98,4 @@ def test_vehicle_list_is_paginated(logged_in: FlaskClient, session: Session) -> 
     html = logged_in.get("/vehicles").get_data(as_text=True)
     assert html.count("Start ride") == 25
     assert "Next page" in html
-    assert logged_in.get("/vehicles?cursor=garbage").status_code == 422
+    assert logged_in.get("/vehicles?cursor=garbage").status_code == 404

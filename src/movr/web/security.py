@@ -15,6 +15,7 @@ from movr.web.runtime import runtime
 
 REGION_HEADER = "X-MovR-Region"
 MAX_REQUEST_BYTES = 64 * 1024
+NO_STORE_TYPES = frozenset({"text/html", "application/json", "application/problem+json"})
 
 limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
 
@@ -88,8 +89,8 @@ def install(app: Flask, settings: Settings) -> None:
         headers[REGION_HEADER] = settings.region
         if request.is_secure:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-        if response.mimetype == "text/html":
-            # Pages show personal data; never keep them in shared caches or history snapshots.
+        if response.mimetype in NO_STORE_TYPES:
+            # Pages and API answers carry personal data: never keep them in shared caches.
             headers.setdefault("Cache-Control", "no-store")
         return response
 

@@ -22,7 +22,7 @@ class FreshAccount:
 
     def get(self, case: Any, ctx: Any) -> str:
         username = f"fuzz-{uuid.uuid4().hex[:12]}"
-        password = "fuzzing password 1"  # noqa: S105 -- throwaway test account
+        password = "fuzzing password 1"
         with httpx.Client(base_url=BASE_URL, timeout=30) as client:
             client.post(
                 "/api/v1/users",

@@ -15,8 +15,7 @@ from movr.db.engine import create_database
 from movr.db.runtime import database_url
 from movr.seeding import SeedPlan, demo_logins, seed
 from movr.services.passwords import PasswordHasher
-from movr.web.server import serve as run_server
-from movr.web.server import supervise
+from movr.web.server import launch
 
 
 def _settings(*, development: bool = False, port: int | None = None) -> Settings:
@@ -46,7 +45,7 @@ def demo(port: int | None, host: str) -> None:
     with database_url(settings) as url:
         _prepare(settings, url, seed_data=True)
         click.echo(_banner(settings, host))
-        status = supervise(settings, url, host=host)
+        status = launch(settings, url, host=host)
     click.echo(
         "MovR demo stopped"
         + ("; the embedded database is stopped too." if settings.database_url is None else ".")
@@ -61,11 +60,8 @@ def demo(port: int | None, host: str) -> None:
 def serve(port: int | None, host: str) -> None:
     """Serve MovR with gunicorn (run `movr db upgrade` first)."""
     settings = _settings(port=port)
-    if settings.database_url is not None:
-        run_server(settings, host=host)
-        return
     with database_url(settings) as url:
-        status = supervise(settings, url, host=host)
+        status = launch(settings, url, host=host)
     if status not in (0, -signal.SIGTERM, -signal.SIGINT):
         raise SystemExit(status)
 

@@ -63,6 +63,11 @@ class Settings:
     port: int = 8000
     token_ttl: timedelta = timedelta(hours=24)
     idempotency_ttl: timedelta = timedelta(hours=24)
+    web_concurrency: int = 2 * (os.cpu_count() or 1)  # gunicorn worker processes
+    threads: int = 4  # gunicorn threads per worker
+    metrics_token: str | None = None  # bearer token protecting /metrics, if set
+    metrics_dir: Path | None = None  # PROMETHEUS_MULTIPROC_DIR: metrics shared by workers
+    db_pre_ping: bool = False
 
     @property
     def cities(self) -> tuple[str, ...]:
@@ -113,6 +118,11 @@ class Settings:
             port=_int(env, "PORT", 8000, minimum=1, maximum=65535),
             token_ttl=timedelta(hours=_int(env, "MOVR_TOKEN_TTL_HOURS", 24, minimum=1)),
             idempotency_ttl=timedelta(hours=_int(env, "MOVR_IDEMPOTENCY_TTL_HOURS", 24, minimum=1)),
+            web_concurrency=_int(env, "WEB_CONCURRENCY", 2 * (os.cpu_count() or 1), minimum=1),
+            threads=_int(env, "MOVR_THREADS", 4, minimum=1),
+            metrics_token=env.get("MOVR_METRICS_TOKEN") or None,
+            metrics_dir=_path(env, "PROMETHEUS_MULTIPROC_DIR"),
+            db_pre_ping=_bool(env, "MOVR_DB_PRE_PING", default=False),
         )
 
 
@@ -232,6 +242,11 @@ def _int(
         bound = f"between {minimum} and {maximum}" if maximum is not None else f">= {minimum}"
         raise ConfigError(f"{name}: {value} must be {bound}")
     return value
+
+
+def _path(env: Mapping[str, str], name: str) -> Path | None:
+    raw = env.get(name)
+    return Path(raw).resolve() if raw else None
 
 
 def _bool(env: Mapping[str, str], name: str, *, default: bool) -> bool:

@@ -41,6 +41,11 @@ def create_database(settings: Settings, url: str) -> Database:
         pool_timeout=10,
         # Recycle before common load-balancer idle timeouts cut connections silently.
         pool_recycle=1800,
+        # Off by default: a ping is one more round trip per checkout (70-150 ms between
+        # regions). Without it SQLAlchemy drops the whole pool on the first disconnect error,
+        # so after a database restart one request per worker fails fast (503) and the rest
+        # reconnect.
+        pool_pre_ping=settings.db_pre_ping,
         connect_args={
             "application_name": f"movr-{settings.region}",
             "connect_timeout": 5,

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 import random
 import time
 from collections.abc import Callable
 from typing import Protocol, TypeVar
 
+import structlog
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -15,7 +15,7 @@ from movr.config import RetryPolicy
 
 T = TypeVar("T")
 
-log = logging.getLogger(__name__)
+log = structlog.get_logger(__name__)
 
 SERIALIZATION_FAILURE = "40001"
 DEADLOCK_DETECTED = "40P01"
@@ -47,26 +47,29 @@ class TransactionListener(Protocol):
     def finished(self, operation: str, attempts: int) -> None:
         """The unit of work committed after `attempts` attempts."""
 
+    def failed(self, operation: str, sqlstate: str | None) -> None:
+        """A non-retryable database error ended the unit of work."""
+
 
 class LoggingListener:
     """Logs retries at INFO and give-ups at WARNING."""
 
     def retried(self, operation: str, attempt: int, sqlstate: str) -> None:
         """Log a retry."""
-        log.info(
-            "transaction retry",
-            extra={"operation": operation, "attempt": attempt, "sqlstate": sqlstate},
-        )
+        log.info("transaction_retry", operation=operation, attempt=attempt, sqlstate=sqlstate)
 
     def gave_up(self, operation: str, attempts: int, sqlstate: str) -> None:
         """Log a give-up."""
         log.warning(
-            "transaction gave up",
-            extra={"operation": operation, "attempts": attempts, "sqlstate": sqlstate},
+            "transaction_gave_up", operation=operation, attempts=attempts, sqlstate=sqlstate
         )
 
     def finished(self, operation: str, attempts: int) -> None:
         """Nothing to log for a success."""
+
+    def failed(self, operation: str, sqlstate: str | None) -> None:
+        """Log a non-retryable database error (its SQL and parameters stay out of the log)."""
+        log.error("transaction_failed", operation=operation, sqlstate=sqlstate)
 
 
 def sqlstate_of(error: DBAPIError) -> str | None:
@@ -104,6 +107,7 @@ def run_in_transaction(
         except DBAPIError as error:
             sqlstate = sqlstate_of(error)
             if sqlstate not in RETRYABLE_SQLSTATES:
+                listener.failed(operation, sqlstate)
                 raise
             if attempt == policy.max_attempts:
                 listener.gave_up(operation, attempt, sqlstate)

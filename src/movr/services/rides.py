@@ -235,3 +235,9 @@ def get_ride(session: Session, rider_id: uuid.UUID, ride_id: uuid.UUID) -> RideV
     if row is None:
         raise NotFound("No such ride.")
     return RideView.from_row(row)
+
+
+def count_active(session: Session, cities: Collection[str]) -> int:
+    """Rides in progress in these cities (one indexed count)."""
+    query = select(func.count()).where(Ride.city.in_(cities), Ride.end_time.is_(None))
+    return session.scalar(query) or 0

@@ -8,9 +8,8 @@ from flask_wtf.csrf import CSRFProtect
 from movr import __version__
 from movr.config import Settings
 from movr.db.engine import Database, create_database
-from movr.db.transaction import LoggingListener
 from movr.services.passwords import PasswordHasher
-from movr.web import errors, security
+from movr.web import errors, metrics, observability, security
 from movr.web.api import bp as api_blueprint
 from movr.web.auth import login_manager
 from movr.web.runtime import EXTENSION_KEY, Runtime
@@ -38,8 +37,10 @@ def create_app(
         settings=settings,
         database=database,
         hasher=hasher or PasswordHasher(),
-        listener=LoggingListener(),
+        listener=metrics.MetricsListener(settings.region),
     )
+    metrics.instrument_pool(database.engine, settings.region)
+    observability.install(app, settings)
     security.install(app, settings)
     csrf.init_app(app)
     login_manager.init_app(app)
@@ -51,10 +52,5 @@ def create_app(
     @app.context_processor
     def layout_values() -> dict[str, object]:
         return {"settings": settings, "version": __version__}
-
-    @app.get("/healthz")
-    def healthz() -> dict[str, str]:
-        """The process is alive (no database access)."""
-        return {"status": "ok", "region": settings.region}
 
     return app

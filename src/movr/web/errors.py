@@ -6,7 +6,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
-from flask import Flask, Response, render_template, request
+from flask import Flask, Response, g, render_template, request
+from flask_login import AnonymousUserMixin
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
@@ -62,6 +63,12 @@ def _respond(
     return error_page(status, message)
 
 
+def _without_database() -> None:
+    """Render the error page without loading the user: the database may be what failed."""
+    if "_login_user" not in g:
+        g._login_user = AnonymousUserMixin()
+
+
 def install(app: Flask) -> None:
     """Register the handlers on the app (pages and API alike)."""
 
@@ -98,11 +105,14 @@ def install(app: Flask) -> None:
     @app.errorhandler(TransactionRetriesExhausted)
     def busy(error: TransactionRetriesExhausted) -> Response | tuple[str, int]:
         log.warning("transaction gave up: %s", error)
+        _without_database()
         return _respond(503, headers={"Retry-After": "1"})
 
     @app.errorhandler(SQLAlchemyError)
     def database_error(error: SQLAlchemyError) -> Response | tuple[str, int]:
-        log.error("database error: %s", type(error).__name__, exc_info=error)
+        # The type only: the message would carry SQL and parameters into the logs.
+        log.error("database error: %s", type(error).__name__)
+        _without_database()
         return _respond(503, headers={"Retry-After": "1"})
 
     @app.errorhandler(Exception)

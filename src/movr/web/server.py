@@ -1,9 +1,10 @@
-"""Serve the app with gunicorn, in this process (so `movr demo` can stop its database after)."""
+"""Serve MovR with gunicorn: production options, multiprocess metrics, signal handling."""
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -11,14 +12,42 @@ from typing import Any
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
+from prometheus_client import multiprocess
 
 from movr.config import Settings
+from movr.logs import configure_logging
 from movr.web.app import create_app
 
 
-def default_workers() -> int:
-    """Two per core: the work is mostly waiting on the database."""
-    return int(os.environ.get("WEB_CONCURRENCY") or 2 * (os.cpu_count() or 1))
+def gunicorn_options(settings: Settings, host: str) -> dict[str, Any]:
+    """gunicorn's settings for MovR (see the README's configuration table)."""
+
+    def child_exit(_server: Any, worker: Any) -> None:
+        # A dead worker's live gauges must stop counting (prometheus-client multiprocess mode).
+        if settings.metrics_dir is not None:
+            multiprocess.mark_process_dead(worker.pid, str(settings.metrics_dir))  # type: ignore[no-untyped-call]
+
+    return {
+        "bind": f"{host}:{settings.port}",
+        "workers": settings.web_concurrency,
+        "worker_class": "gthread",
+        "threads": settings.threads,
+        "timeout": 30,
+        "graceful_timeout": 20,  # SIGTERM: finish in-flight requests for up to 20 s
+        "keepalive": 5,
+        "max_requests": 5000,  # recycle workers now and then, staggered by the jitter
+        "max_requests_jitter": 500,
+        "accesslog": None,  # MovR logs each request itself, as structured JSON (observability)
+        "errorlog": "-",
+        "loglevel": settings.log_level.lower(),
+        "proc_name": f"movr-{settings.region}",
+        "control_socket_disable": True,  # several instances may share a machine
+        "limit_request_line": 8190,  # gunicorn's maximum
+        # gunicorn trusts X-Forwarded-* only from these peers; MovR's ProxyFix decides how many
+        # hops to believe (MOVR_PROXY_HOPS).
+        "forwarded_allow_ips": "*" if settings.proxy_hops else "127.0.0.1",
+        "child_exit": child_exit,
+    }
 
 
 class MovrServer(BaseApplication):  # type: ignore[misc]  # gunicorn ships no type hints
@@ -35,39 +64,31 @@ class MovrServer(BaseApplication):  # type: ignore[misc]  # gunicorn ships no ty
             self.cfg.set(key, value)
 
     def load(self) -> Flask:
-        """Build the app in the worker (after fork: no shared connections)."""
+        """Build the app in the worker, after fork: no connection is shared between workers."""
+        configure_logging(self.settings)
         return create_app(self.settings)
 
 
-def serve(settings: Settings, *, host: str = "127.0.0.1") -> None:
-    """Run gunicorn until SIGTERM/SIGINT; returns after a graceful shutdown."""
-    options = {
-        "bind": f"{host}:{settings.port}",
-        "workers": default_workers(),
-        "worker_class": "gthread",
-        "threads": int(os.environ.get("MOVR_THREADS") or 4),
-        "graceful_timeout": 20,
-        "timeout": 30,
-        "max_requests": 5000,
-        "max_requests_jitter": 500,
-        "accesslog": None,
-        "proc_name": f"movr-{settings.region}",
-        "control_socket_disable": True,  # several instances may share a machine
-        "limit_request_line": 8190,  # gunicorn's maximum
-    }
+def serve(settings: Settings, *, host: str) -> None:
+    """Run gunicorn in this process until SIGTERM/SIGINT (graceful) and return."""
+    configure_logging(settings)
     try:
-        MovrServer(settings, options).run()
+        MovrServer(settings, gunicorn_options(settings, host)).run()
     except SystemExit as exit_:
         if exit_.code not in (0, None):
             raise
 
 
-def supervise(settings: Settings, database_url: str, *, host: str) -> int:
-    """Run gunicorn as a child process and wait for it, forwarding SIGINT/SIGTERM.
+def launch(settings: Settings, database_url: str, *, host: str) -> int:
+    """Run gunicorn in a fresh child process and wait for it, forwarding SIGINT/SIGTERM.
 
-    `movr demo` owns the embedded database; keeping gunicorn (whose workers fork and exit on
-    their own schedule) in a separate process means only this process ever stops it.
+    A fresh interpreter is needed for prometheus-client's multiprocess mode, which reads
+    PROMETHEUS_MULTIPROC_DIR when it is first imported; and it keeps the embedded database,
+    owned by this process, out of reach of gunicorn's forking and exiting workers.
     """
+    metrics_dir = settings.metrics_dir or settings.data_dir / "metrics"
+    shutil.rmtree(metrics_dir, ignore_errors=True)  # stale files would add old counts
+    metrics_dir.mkdir(parents=True)
     env = dict(os.environ)
     env.update(
         DATABASE_URL=database_url,
@@ -76,6 +97,7 @@ def supervise(settings: Settings, database_url: str, *, host: str) -> int:
         SECRET_KEY=settings.secret_key,
         MOVR_REGION=settings.region,
         PORT=str(settings.port),
+        PROMETHEUS_MULTIPROC_DIR=str(metrics_dir),
     )
     child = subprocess.Popen(  # noqa: S603 -- our own interpreter and module
         [sys.executable, "-m", "movr.web.server", "--host", host], env=env

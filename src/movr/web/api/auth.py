@@ -41,8 +41,9 @@ def authenticate() -> CurrentUser:
         account = runtime().read(lambda s: tokens.user_for_token(s, token), "token_user")
         if account is None:
             raise Unauthenticated("The token is invalid, expired or revoked.")
-        g.api_token = token
-        return CurrentUser.from_model(account)
+        caller = CurrentUser.from_model(account)
+        g.api_token, g.api_user = token, caller
+        return caller
     if current_user.is_authenticated:
         if request.method not in SAFE_METHODS:
             try:

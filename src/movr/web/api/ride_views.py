@@ -13,6 +13,7 @@ from movr.services import idempotency, rides
 from movr.services.errors import DomainError, InvalidInput
 from movr.services.pagination import PageRequest
 from movr.services.positions import Position
+from movr.web import metrics
 from movr.web.api import api
 from movr.web.api.convert import ride_out
 from movr.web.api.openapi import JSON
@@ -27,12 +28,21 @@ VALID_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 
 
 def idempotent(
-    user: CurrentUser, operation: str, action: Callable[[Session], RideOut], status: int
+    user: CurrentUser,
+    operation: str,
+    action: Callable[[Session], RideOut],
+    status: int,
+    on_success: Callable[[str], None],
 ) -> Response:
-    """Run `action`; with an Idempotency-Key, store its first response or replay it."""
+    """Run `action`; with an Idempotency-Key, store its first response or replay it.
+
+    `on_success(region)` runs once per action that really happened (not for replays).
+    """
+    region = runtime().settings.region
     key = request.headers.get(IDEMPOTENCY_HEADER)
     if key is None:
         ride = runtime().transact(action, operation)
+        on_success(region)
         return Response(ride.model_dump_json(), status=status, mimetype=JSON)
     if not VALID_KEY.match(key):
         raise InvalidInput("Idempotency-Key", "Use 1 to 255 visible ASCII characters.")
@@ -59,6 +69,8 @@ def idempotent(
         return response, False
 
     stored, replayed = runtime().transact(work, operation)
+    if not replayed and stored.status == status:
+        on_success(region)
     mimetype = JSON if stored.status < 400 else MEDIA_TYPE
     response = Response(stored.body, status=stored.status, mimetype=mimetype)
     response.headers[REPLAYED_HEADER] = "true" if replayed else "false"
@@ -77,6 +89,7 @@ def start_ride(user: CurrentUser, body: StartRide) -> Response:
         "start_ride",
         lambda s: ride_out(rides.start_ride(s, user.id, body.vehicle_id, cities)),
         201,
+        metrics.ride_started,
     )
 
 
@@ -94,6 +107,7 @@ def end_ride(user: CurrentUser, ride_id: uuid.UUID, body: EndRide) -> Response:
             rides.end_ride(s, user.id, ride_id, location=body.location, position=position)
         ),
         200,
+        metrics.ride_ended,
     )
 
 

@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from movr.services import rides
 from movr.services.errors import DomainError, InvalidInput
 from movr.services.positions import Position
+from movr.web import metrics
 from movr.web.auth import login_required
 from movr.web.runtime import runtime
 from movr.web.ui import bp
@@ -44,6 +45,7 @@ def start_ride(vehicle_id: uuid.UUID) -> BaseResponse | tuple[str, int]:
         )
     except DomainError as error:
         return refused(error, back=url_for("ui.vehicles"), back_label="Vehicles")
+    metrics.ride_started(runtime().settings.region)
     flash(
         f"Ride started on the {ride.vehicle_color} {ride.vehicle_brand} {ride.vehicle_type}.",
         "success",
@@ -71,5 +73,6 @@ def end_ride(ride_id: uuid.UUID) -> BaseResponse | str | tuple[str, int]:
         return _rides_page(form), 422
     except DomainError as error:
         return refused(error, back=url_for("ui.rides"), back_label="Your rides")
+    metrics.ride_ended(runtime().settings.region)
     flash(f"Ride ended at {ride.end_location}. Cost: ${ride.revenue}.", "success")
     return see_other(url_for("ui.rides"))

@@ -1,0 +1,139 @@
+"""Prometheus metrics, correct with several gunicorn workers (multiprocess mode)."""
+
+from __future__ import annotations
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+from prometheus_client.core import GaugeMetricFamily
+from sqlalchemy import Engine, event
+
+from movr.config import Settings
+from movr.db.transaction import LoggingListener
+
+__all__ = [
+    "CONTENT_TYPE_LATEST",
+    "MetricsListener",
+    "exposition",
+    "instrument_pool",
+    "ride_ended",
+    "ride_started",
+]
+
+REQUESTS = Counter(
+    "movr_http_requests_total", "HTTP requests.", ["region", "route", "method", "status"]
+)
+LATENCY = Histogram(
+    "movr_http_request_duration_seconds",
+    "HTTP request latency.",
+    ["region", "route", "method", "status"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+TX_ATTEMPTS = Counter(
+    "movr_transaction_attempts_total", "Transaction attempts.", ["region", "operation"]
+)
+TX_RETRIES = Counter(
+    "movr_transaction_retries_total",
+    "Transactions retried after a serialization failure or deadlock.",
+    ["region", "operation", "sqlstate"],
+)
+TX_GIVE_UPS = Counter(
+    "movr_transaction_give_ups_total",
+    "Transactions that exhausted their retries.",
+    ["region", "operation"],
+)
+TX_FAILURES = Counter(
+    "movr_transaction_failures_total",
+    "Transactions ended by a non-retryable database error.",
+    ["region", "operation", "sqlstate"],
+)
+RIDES_STARTED = Counter("movr_rides_started_total", "Rides started.", ["region"])
+RIDES_ENDED = Counter("movr_rides_ended_total", "Rides ended.", ["region"])
+POOL_IN_USE = Gauge(
+    "movr_db_pool_connections_in_use",
+    "Database connections checked out of the pool.",
+    ["region"],
+    multiprocess_mode="livesum",
+)
+
+
+def ride_started(region: str) -> None:
+    """Count a ride that was started (not a replayed or refused request)."""
+    RIDES_STARTED.labels(region).inc()
+
+
+def ride_ended(region: str) -> None:
+    """Count a ride that was ended."""
+    RIDES_ENDED.labels(region).inc()
+
+
+class MetricsListener(LoggingListener):
+    """Counts what the retry loop reports, and logs it."""
+
+    def __init__(self, region: str) -> None:
+        self.region = region
+
+    def retried(self, operation: str, attempt: int, sqlstate: str) -> None:
+        """Count and log a retry."""
+        TX_ATTEMPTS.labels(self.region, operation).inc()
+        TX_RETRIES.labels(self.region, operation, sqlstate).inc()
+        super().retried(operation, attempt, sqlstate)
+
+    def gave_up(self, operation: str, attempts: int, sqlstate: str) -> None:
+        """Count and log a give-up."""
+        TX_ATTEMPTS.labels(self.region, operation).inc()
+        TX_GIVE_UPS.labels(self.region, operation).inc()
+        super().gave_up(operation, attempts, sqlstate)
+
+    def finished(self, operation: str, attempts: int) -> None:
+        """Count the successful attempt."""
+        TX_ATTEMPTS.labels(self.region, operation).inc()
+
+    def failed(self, operation: str, sqlstate: str | None) -> None:
+        """Count and log a non-retryable failure."""
+        TX_ATTEMPTS.labels(self.region, operation).inc()
+        TX_FAILURES.labels(self.region, operation, sqlstate or "none").inc()
+        super().failed(operation, sqlstate)
+
+
+def instrument_pool(engine: Engine, region: str) -> None:
+    """Track connections in use through pool events."""
+    gauge = POOL_IN_USE.labels(region)
+    event.listen(engine, "checkout", lambda *_: gauge.inc())
+    event.listen(engine, "checkin", lambda *_: gauge.dec())
+
+
+def exposition(settings: Settings, active_rides: int) -> bytes:
+    """The text format: every worker's metrics, plus the active rides counted just now."""
+    if settings.metrics_dir is not None:
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(  # type: ignore[no-untyped-call]  # untyped upstream
+            registry, path=str(settings.metrics_dir)
+        )
+    else:
+        registry = REGISTRY
+    active = GaugeMetricFamily(
+        "movr_active_rides", "Rides in progress in this region's cities.", labels=["region"]
+    )
+    active.add_metric([settings.region], active_rides)
+    extra = CollectorRegistry()
+    extra.register(_Fixed([active]))
+    return generate_latest(registry) + generate_latest(extra)
+
+
+class _Fixed:
+    """A collector of ready-made metric families."""
+
+    def __init__(self, families: list[GaugeMetricFamily]) -> None:
+        self.families = families
+
+    def collect(self) -> list[GaugeMetricFamily]:
+        """Return the families."""
+        return self.families

@@ -1,0 +1,101 @@
+"""Per-request observability: request ids, structured access logs, metrics, health checks."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+
+import structlog
+from flask import Flask, Response, abort, g, jsonify, request
+from flask.typing import ResponseReturnValue
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from movr.config import Settings
+from movr.db.migrate import head_revision
+from movr.services import rides
+from movr.web import metrics
+from movr.web.runtime import runtime
+
+log = structlog.get_logger("movr.request")
+
+REQUEST_ID_HEADER = "X-Request-ID"
+# Accept a caller's id only if it is short and harmless in logs; otherwise make our own.
+SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+QUIET_ROUTES = frozenset({"/healthz", "/metrics"})
+
+
+def _request_id() -> str:
+    incoming = request.headers.get(REQUEST_ID_HEADER, "")
+    return incoming if SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+
+
+def _user_id() -> str | None:
+    """The user already loaded for this request, if any (never triggers a database read)."""
+    user = g.get("api_user") or g.get("_login_user")
+    return str(user.id) if user is not None and getattr(user, "is_authenticated", False) else None
+
+
+def install(app: Flask, settings: Settings) -> None:
+    """Request ids, access logs and request metrics; /healthz, /readyz and /metrics."""
+
+    @app.before_request
+    def start() -> None:
+        g.started = time.perf_counter()
+        g.request_id = _request_id()
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=g.request_id, region=settings.region)
+
+    @app.after_request
+    def finish(response: Response) -> Response:
+        route = request.url_rule.rule if request.url_rule is not None else "unmatched"
+        elapsed = time.perf_counter() - g.get("started", time.perf_counter())
+        labels = (settings.region, route, request.method, str(response.status_code))
+        metrics.REQUESTS.labels(*labels).inc()
+        metrics.LATENCY.labels(*labels).observe(elapsed)
+        response.headers[REQUEST_ID_HEADER] = g.get("request_id", "")
+        if route not in QUIET_ROUTES:
+            log.info(
+                "request",
+                method=request.method,
+                route=route,
+                path=request.path,
+                status=response.status_code,
+                duration_ms=round(elapsed * 1000, 2),
+                user_id=_user_id(),
+            )
+        return response
+
+    @app.get("/healthz")
+    def healthz() -> ResponseReturnValue:
+        """The process is alive (no database access)."""
+        return {"status": "ok", "region": settings.region}
+
+    @app.get("/readyz")
+    def readyz() -> ResponseReturnValue:
+        """Ready when the database answers and its schema is at this code's revision."""
+        expected = head_revision()
+        try:
+            current = runtime().read(
+                lambda s: s.scalar(text("SELECT version_num FROM alembic_version")), "readyz"
+            )
+        except SQLAlchemyError as error:
+            reason = f"database unreachable ({type(error).__name__})"
+            return jsonify(status="unavailable", reason=reason), 503
+        if current != expected:
+            reason = f"schema at revision {current}, code expects {expected}: run movr db upgrade"
+            return jsonify(status="unavailable", reason=reason), 503
+        return {"status": "ready", "region": settings.region, "revision": current}
+
+    @app.get("/metrics")
+    def metrics_page() -> Response:
+        """Prometheus text format (bearer-protected when MOVR_METRICS_TOKEN is set)."""
+        if settings.metrics_token is not None:
+            expected = f"Bearer {settings.metrics_token}"
+            if request.headers.get("Authorization") != expected:
+                abort(401)
+        cities = settings.cities
+        active = runtime().read(lambda s: rides.count_active(s, cities), "count_active_rides")
+        body = metrics.exposition(settings, active)
+        return Response(body, mimetype=metrics.CONTENT_TYPE_LATEST.split(";")[0])

@@ -1,0 +1,171 @@
+"""Health, readiness, metrics and structured logs."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import logging
+import re
+from collections.abc import Iterator
+
+import pytest
+import structlog
+from argon2 import PasswordHasher
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from movr.config import Settings
+from movr.db.engine import Database, create_database
+from movr.logs import configure_logging
+from movr.models import User
+from movr.web.app import create_app
+from tests.factories import PASSWORD, make_user, make_vehicle
+from tests.web.conftest import log_in, post
+
+UNREACHABLE = "postgresql+psycopg://nobody@/nowhere?host=/nonexistent-socket-dir"
+
+
+def metric(text: str, name: str, **labels: str) -> float:
+    """The value of one sample in Prometheus text (0 when absent)."""
+    for line in text.splitlines():
+        if not line.startswith(name + "{"):
+            continue
+        found = dict(re.findall(r'(\w+)="([^"]*)"', line.split("}")[0]))
+        if all(found.get(k) == v for k, v in labels.items()):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+@pytest.fixture
+def broken_db(settings: Settings) -> Iterator[Database]:
+    database = create_database(settings, UNREACHABLE)
+    yield database
+    database.dispose()
+
+
+def test_healthz_needs_no_database(
+    settings: Settings, broken_db: Database, hasher: PasswordHasher
+) -> None:
+    with create_app(settings, database=broken_db, hasher=hasher).test_client() as client:
+        assert client.get("/healthz").status_code == 200
+
+
+def test_readyz_is_ready_on_a_current_schema(client: FlaskClient) -> None:
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json["status"] == "ready"  # type: ignore[index]
+
+
+def test_readyz_reports_an_unreachable_database(
+    settings: Settings, broken_db: Database, hasher: PasswordHasher
+) -> None:
+    with create_app(settings, database=broken_db, hasher=hasher).test_client() as client:
+        response = client.get("/readyz")
+        assert response.status_code == 503
+        assert "database unreachable" in response.json["reason"]  # type: ignore[index]
+        page = client.get("/login")
+        assert page.status_code == 200  # pages that need no database still work
+
+
+def test_readyz_reports_a_schema_behind_the_code(client: FlaskClient, session: Session) -> None:
+    from sqlalchemy import text
+
+    session.execute(text("UPDATE alembic_version SET version_num = '0001'"))
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert "movr db upgrade" in response.json["reason"]  # type: ignore[index]
+
+
+def test_pages_fail_fast_with_503_when_the_database_is_gone(
+    settings: Settings, broken_db: Database, hasher: PasswordHasher
+) -> None:
+    with create_app(settings, database=broken_db, hasher=hasher).test_client() as client:
+        with client.session_transaction() as cookie:
+            cookie["_user_id"] = "00000000-0000-0000-0000-000000000001"
+        response = client.get("/vehicles")
+        assert response.status_code == 503
+        assert "nowhere" not in response.get_data(as_text=True)
+        api = client.get("/api/v1/cities")
+        assert api.status_code == 200  # no database needed
+        me = client.get("/api/v1/me", headers={"Authorization": "Bearer x"})
+        assert me.status_code == 503
+        assert me.json["code"] == "service_unavailable"  # type: ignore[index]
+
+
+def test_metrics_move_with_real_requests(
+    logged_in: FlaskClient, session: Session, user: User
+) -> None:
+    before = logged_in.get("/metrics").get_data(as_text=True)
+    vehicle = make_vehicle(session, make_user(session))
+    post(logged_in, f"/rides/start/{vehicle.id}")
+    after = logged_in.get("/metrics").get_data(as_text=True)
+    region = "gcp-us-east1"
+    for name, labels in (
+        ("movr_rides_started_total", {"region": region}),
+        ("movr_transaction_attempts_total", {"operation": "start_ride", "region": region}),
+        ("movr_http_requests_total", {"route": "/rides/start/<uuid:vehicle_id>", "status": "303"}),
+    ):
+        assert metric(after, name, **labels) == metric(before, name, **labels) + 1, name
+    assert metric(after, "movr_active_rides", region=region) >= 1
+    assert "movr_http_request_duration_seconds_bucket" in after
+    assert "movr_db_pool_connections_in_use" in after
+
+
+def test_metrics_can_require_a_token(
+    settings: Settings, db: Database, hasher: PasswordHasher
+) -> None:
+    protected = dataclasses.replace(settings, metrics_token="scrape-secret")
+    with create_app(protected, database=db, hasher=hasher).test_client() as client:
+        assert client.get("/metrics").status_code == 401
+        authorized = client.get("/metrics", headers={"Authorization": "Bearer scrape-secret"})
+        assert authorized.status_code == 200
+
+
+@pytest.fixture
+def json_logs(settings: Settings) -> Iterator[io.StringIO]:
+    """Configure JSON logging into a buffer; restore logging afterwards."""
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    stream = io.StringIO()
+    configure_logging(dataclasses.replace(settings, log_format="json"))
+    root.handlers[0].setStream(stream)  # type: ignore[attr-defined]
+    yield stream
+    root.handlers, root.level = saved[0], saved[1]
+    structlog.reset_defaults()
+
+
+def test_request_logs_are_json_with_request_id_and_user(
+    json_logs: io.StringIO, client: FlaskClient, user: User
+) -> None:
+    log_in(client, user)
+    response = client.get("/vehicles", headers={"X-Request-ID": "req-42"})
+    assert response.headers["X-Request-ID"] == "req-42"
+    lines = [json.loads(line) for line in json_logs.getvalue().splitlines() if line.startswith("{")]
+    record = next(line for line in lines if line.get("request_id") == "req-42")
+    assert record["event"] == "request"
+    assert record["route"] == "/vehicles"
+    assert record["status"] == 200
+    assert record["user_id"] == str(user.id)
+    assert record["region"] == "gcp-us-east1"
+    assert {"timestamp", "level", "duration_ms", "method"} <= set(record)
+
+
+def test_unsafe_request_ids_are_replaced(client: FlaskClient) -> None:
+    response = client.get("/healthz", headers={"X-Request-ID": "<script>" + "x" * 100})
+    assert re.fullmatch(r"[0-9a-f]{32}", response.headers["X-Request-ID"])
+
+
+def test_logs_never_contain_passwords_or_tokens(
+    json_logs: io.StringIO, client: FlaskClient, user: User
+) -> None:
+    log_in(client, user)
+    post(client, "/login", {"username": user.username or "", "password": "a wrong password!"})
+    token = client.post(
+        "/api/v1/auth/token", json={"username": user.username, "password": PASSWORD}
+    ).json["token"]  # type: ignore[index]
+    client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    text = json_logs.getvalue()
+    assert text
+    for secret in (PASSWORD, "a wrong password!", token):
+        assert secret not in text

@@ -13,6 +13,7 @@ import pytest
 import structlog
 from argon2 import PasswordHasher
 from flask.testing import FlaskClient
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from movr.config import Settings
@@ -69,8 +70,6 @@ def test_readyz_reports_an_unreachable_database(
 
 
 def test_readyz_reports_a_schema_behind_the_code(client: FlaskClient, session: Session) -> None:
-    from sqlalchemy import text
-
     session.execute(text("UPDATE alembic_version SET version_num = '0001'"))
     response = client.get("/readyz")
     assert response.status_code == 503

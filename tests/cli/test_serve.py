@@ -62,7 +62,7 @@ def served(tmp_path: Path) -> Iterator[Served]:
         MOVR_RATE_LIMITS="off",
         WEB_CONCURRENCY="2",
     )
-    process = subprocess.Popen(  # noqa: S603 -- our own CLI
+    process = subprocess.Popen(
         [sys.executable, "-m", "movr.cli", "serve", "--host", "127.0.0.1"],
         env=env,
         stdout=subprocess.DEVNULL,
@@ -82,7 +82,7 @@ def served(tmp_path: Path) -> Iterator[Served]:
 
 def rider_token(base: str) -> str:
     username = f"rider-{uuid.uuid4().hex[:10]}"
-    password = "long enough password"  # noqa: S105 -- throwaway test account
+    password = "long enough password"
     registration = {
         "city": "new york",
         "first_name": "R",

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from flask import current_app
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from movr.config import Settings
 from movr.db.engine import Database
@@ -30,22 +30,17 @@ class Runtime:
 
     def transact(self, work: Callable[[Session], T], operation: str) -> T:
         """Run a unit of work that writes: BEGIN … COMMIT at SERIALIZABLE, with retries."""
-        return run_in_transaction(
-            self.database.sessions,
-            work,
-            operation=operation,
-            policy=self.settings.retry,
-            listener=self.listener,
-        )
+        return self._run(self.database.sessions, work, operation)
 
     def read(self, work: Callable[[Session], T], operation: str) -> T:
         """Run a read of ONE statement in autocommit: a single round trip, no BEGIN/COMMIT."""
+        return self._run(self.database.read_sessions, work, operation)
+
+    def _run(
+        self, sessions: sessionmaker[Session], work: Callable[[Session], T], operation: str
+    ) -> T:
         return run_in_transaction(
-            self.database.read_sessions,
-            work,
-            operation=operation,
-            policy=self.settings.retry,
-            listener=self.listener,
+            sessions, work, operation=operation, policy=self.settings.retry, listener=self.listener
         )
 
 

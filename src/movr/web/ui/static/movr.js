@@ -3,8 +3,6 @@
 (function () {
   "use strict";
 
-  var ICONS = { bike: "🚲", scooter: "🛴", skateboard: "🛹" };
-
   function baseMap(element) {
     var centre = [parseFloat(element.dataset.lat), parseFloat(element.dataset.lng)];
     var map = L.map(element, { scrollWheelZoom: false }).setView(centre, 13);
@@ -19,7 +17,9 @@
   function pin(type, available) {
     var node = document.createElement("div");
     node.className = "movr-pin" + (available ? "" : " movr-pin-busy");
-    node.textContent = ICONS[type] || "•";
+    var glyph = document.createElement("span");
+    glyph.className = "movr-type movr-type-" + type;
+    node.appendChild(glyph);
     return L.divIcon({ html: node, className: "", iconSize: [32, 32], iconAnchor: [16, 16] });
   }
 

@@ -6,16 +6,15 @@ BEGIN, COMMIT and loading the logged-in user count; statements must not grow wit
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, event
 
 from movr.config import Settings
 from movr.db.engine import Database
+from movr.db.roundtrips import StatementCounter
 from movr.db.transaction import run_in_transaction
 from movr.services import rides
 from movr.web.app import create_app
@@ -26,41 +25,6 @@ pytestmark = pytest.mark.usefixtures("clean_tables")
 
 EAST = ["new york", "boston", "washington dc"]
 BUDGETS = {"start": 5, "end": 5, "vehicles": 4, "rides": 4, "profile": 4}
-
-
-class StatementCounter:
-    """Counts round trips: statements, plus BEGIN and COMMIT of non-autocommit transactions."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.statements: list[str] = []
-
-    def _execute(self, conn: Any, cursor: Any, statement: str, *_: Any) -> None:
-        self.statements.append(statement.split("\n", maxsplit=1)[0][:80])
-
-    def _begin(self, conn: Any) -> None:
-        if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
-            self.statements.append("BEGIN")
-
-    def _commit(self, conn: Any) -> None:
-        if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
-            self.statements.append("COMMIT")
-
-    @contextmanager
-    def counting(self) -> Iterator[list[str]]:
-        self.statements = []
-        hooks = [
-            ("before_cursor_execute", self._execute),
-            ("begin", self._begin),
-            ("commit", self._commit),
-        ]
-        for name, hook in hooks:
-            event.listen(self.engine, name, hook)
-        try:
-            yield self.statements
-        finally:
-            for name, hook in hooks:
-                event.remove(self.engine, name, hook)
 
 
 @pytest.fixture

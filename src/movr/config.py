@@ -20,8 +20,10 @@ LogFormat = Literal["json", "console"]
 
 DEFAULT_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 DEFAULT_TILE_ATTRIBUTION = "&copy; OpenStreetMap contributors"
-# Login and registration, per client address: enough for people, not for password guessing.
-DEFAULT_AUTH_RATE_LIMIT = "10 per minute;100 per hour"
+# Per client address. Failed logins: enough for typos, not for password guessing. Registrations
+# (all attempts): enough for a family or an office behind one address, not for account spam.
+DEFAULT_LOGIN_RATE_LIMIT = "10 per minute;100 per hour"
+DEFAULT_REGISTER_RATE_LIMIT = "30 per minute;300 per hour"
 _SECRET_KEY_FILE = "secret_key"  # noqa: S105 -- a file name, not a secret
 
 
@@ -49,7 +51,8 @@ class Settings:
     region_map: RegionMap
     region: str
     region_urls: Mapping[str, str] = field(default_factory=dict)
-    auth_rate_limit: str | None = DEFAULT_AUTH_RATE_LIMIT  # None: rate limits off
+    login_rate_limit: str | None = DEFAULT_LOGIN_RATE_LIMIT  # None: rate limits off
+    register_rate_limit: str | None = DEFAULT_REGISTER_RATE_LIMIT
     rate_limit_storage: str = "memory://"
     tile_url: str = DEFAULT_TILE_URL
     tile_attribution: str = DEFAULT_TILE_ATTRIBUTION
@@ -97,7 +100,10 @@ class Settings:
             region_map=region_map,
             region=region,
             region_urls=_region_urls(env, region_map),
-            auth_rate_limit=_rate_limit(env),
+            login_rate_limit=_rate_limit(env, "MOVR_RATE_LIMITS", DEFAULT_LOGIN_RATE_LIMIT),
+            register_rate_limit=_rate_limit(
+                env, "MOVR_REGISTER_RATE_LIMITS", DEFAULT_REGISTER_RATE_LIMIT
+            ),
             rate_limit_storage=env.get("MOVR_RATE_LIMIT_STORAGE") or "memory://",
             tile_url=env.get("MOVR_TILE_URL") or DEFAULT_TILE_URL,
             tile_attribution=env.get("MOVR_TILE_ATTRIBUTION") or DEFAULT_TILE_ATTRIBUTION,
@@ -199,16 +205,16 @@ def _region_urls(env: Mapping[str, str], region_map: RegionMap) -> dict[str, str
     return urls
 
 
-def _rate_limit(env: Mapping[str, str]) -> str | None:
-    raw = (env.get("MOVR_RATE_LIMITS") or DEFAULT_AUTH_RATE_LIMIT).strip()
-    if raw.lower() == "off":
+def _rate_limit(env: Mapping[str, str], name: str, default: str) -> str | None:
+    """A Flask-Limiter limit string; `MOVR_RATE_LIMITS=off` turns every limit off."""
+    if (env.get("MOVR_RATE_LIMITS") or "").strip().lower() == "off":
         return None
+    raw = (env.get(name) or default).strip()
     try:
         parse_many(raw)
     except ValueError as exc:
         raise ConfigError(
-            f"MOVR_RATE_LIMITS: {raw!r} is not a rate limit like '10 per minute;100 per hour' "
-            "or 'off'"
+            f"{name}: {raw!r} is not a rate limit like '10 per minute;100 per hour' or 'off'"
         ) from exc
     return raw
 

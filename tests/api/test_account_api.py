@@ -185,15 +185,16 @@ def test_bearer_requests_need_no_csrf(api: ApiClient, session: Session) -> None:
 def test_token_and_registration_are_rate_limited(
     settings: Settings, db: Database, hasher: PasswordHasher
 ) -> None:
-    app = create_app(
-        dataclasses.replace(settings, auth_rate_limit="2 per minute"), database=db, hasher=hasher
-    )
+    limits = {"login_rate_limit": "2 per minute", "register_rate_limit": "1 per minute"}
+    app = create_app(dataclasses.replace(settings, **limits), database=db, hasher=hasher)
     with app.test_client() as client:
         statuses = [
             client.post(f"{API}/auth/token", json={"username": "x", "password": "y"}).status_code
             for _ in range(3)
         ]
         assert statuses == [401, 401, 429]
+        registrations = [client.post(f"{API}/users", json={}).status_code for _ in range(2)]
+        assert registrations == [422, 429]
         limited = client.post(f"{API}/auth/token", json={"username": "x", "password": "y"})
         assert limited.json["code"] == "rate_limited"  # type: ignore[index]
         assert "Retry-After" in limited.headers

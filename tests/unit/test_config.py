@@ -17,7 +17,7 @@ def test_defaults_serve_the_first_region(tmp_path: Path) -> None:
     assert settings.cities == ("new york", "boston", "washington dc")
     assert settings.database_url is None
     assert settings.environment == "production"
-    assert settings.auth_rate_limit is not None
+    assert settings.login_rate_limit is not None
 
 
 def test_production_requires_a_secret_key(tmp_path: Path) -> None:
@@ -62,7 +62,7 @@ def test_bare_postgres_urls_mean_psycopg3(tmp_path: Path) -> None:
 
 def test_rate_limits_can_be_turned_off(tmp_path: Path) -> None:
     env = BASE | {"MOVR_DATA_DIR": str(tmp_path), "MOVR_RATE_LIMITS": "off"}
-    assert Settings.from_env(env).auth_rate_limit is None
+    assert Settings.from_env(env).login_rate_limit is None
 
 
 def test_region_urls_are_parsed(tmp_path: Path) -> None:

@@ -195,7 +195,7 @@ def test_pages_have_no_inline_scripts_or_styles(logged_in: FlaskClient, user: Us
 
 
 def test_login_is_rate_limited(settings: Settings, db: Database, hasher: PasswordHasher) -> None:
-    limited = dataclasses.replace(settings, auth_rate_limit="3 per minute")
+    limited = dataclasses.replace(settings, login_rate_limit="3 per minute")
     app = create_app(limited, database=db, hasher=hasher)
     with app.test_client() as client:
         statuses = [
@@ -208,11 +208,24 @@ def test_login_is_rate_limited(settings: Settings, db: Database, hasher: Passwor
         assert client.get("/login").status_code == 200  # reading the page is not limited
 
 
+def test_successful_logins_do_not_use_up_the_login_limit(
+    settings: Settings, db: Database, hasher: PasswordHasher, user: User
+) -> None:
+    limited = dataclasses.replace(settings, login_rate_limit="2 per minute")
+    app = create_app(limited, database=db, hasher=hasher)
+    with app.test_client() as client:
+        for _ in range(4):
+            assert log_in(client, user).status_code == 303
+            post(client, "/logout")
+
+
 def test_registration_is_rate_limited(
     settings: Settings, db: Database, hasher: PasswordHasher
 ) -> None:
     app = create_app(
-        dataclasses.replace(settings, auth_rate_limit="2 per minute"), database=db, hasher=hasher
+        dataclasses.replace(settings, register_rate_limit="2 per minute"),
+        database=db,
+        hasher=hasher,
     )
     with app.test_client() as client:
         statuses = [post(client, "/register", {"username": "x"}).status_code for _ in range(3)]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from http import HTTPStatus
+from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, request
@@ -15,7 +18,10 @@ from movr.web.runtime import runtime
 
 REGION_HEADER = "X-MovR-Region"
 MAX_REQUEST_BYTES = 64 * 1024
+UNLIMITED = "1000000 per second"  # what a disabled limiter is asked (it never checks)
 NO_STORE_TYPES = frozenset({"text/html", "application/json", "application/problem+json"})
+
+ViewFunction = TypeVar("ViewFunction", bound=Callable[..., Any])
 
 limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
 
@@ -71,7 +77,7 @@ def install(app: Flask, settings: Settings) -> None:
         MAX_FORM_MEMORY_SIZE=MAX_REQUEST_BYTES,
         MAX_FORM_PARTS=100,
         WTF_CSRF_TIME_LIMIT=None,  # tied to the session, which expires on its own
-        RATELIMIT_ENABLED=settings.auth_rate_limit is not None,
+        RATELIMIT_ENABLED=(settings.login_rate_limit, settings.register_rate_limit) != (None, None),
         RATELIMIT_STORAGE_URI=settings.rate_limit_storage,
     )
     limiter.init_app(app)
@@ -95,9 +101,27 @@ def install(app: Flask, settings: Settings) -> None:
         return response
 
 
-def auth_rate_limit() -> str:
-    """The limit applied to login and registration attempts (read per request by Limiter)."""
-    return runtime().settings.auth_rate_limit or "1000000 per second"
+def _login_limit() -> str:
+    return runtime().settings.login_rate_limit or UNLIMITED
+
+
+def _register_limit() -> str:
+    return runtime().settings.register_rate_limit or UNLIMITED
+
+
+def _failed_login(response: Response) -> bool:
+    return response.status_code == HTTPStatus.UNAUTHORIZED
+
+
+def limit_login(view: ViewFunction) -> ViewFunction:
+    """Rate-limit failed logins per client (successful ones cost nothing)."""
+    limited = limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed_login)(view)
+    return cast(ViewFunction, limited)
+
+
+def limit_registration(view: ViewFunction) -> ViewFunction:
+    """Rate-limit registration attempts per client."""
+    return cast(ViewFunction, limiter.limit(_register_limit, methods=["POST"])(view))
 
 
 def is_safe_next(target: str | None) -> bool:

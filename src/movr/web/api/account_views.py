@@ -55,7 +55,7 @@ def list_cities() -> CityList:
 
 @api.operation(
     "POST", "/users", summary="Register", tag="account", body=Registration, response=Me,
-    status=201, errors=(409,), auth=False, rate_limited=True,
+    status=201, errors=(409,), auth=False, rate_limited="register",
 )  # fmt: skip
 def register(body: Registration) -> Me:
     """Create an account (then ask for a token)."""
@@ -69,7 +69,7 @@ def register(body: Registration) -> Me:
 
 @api.operation(
     "POST", "/auth/token", summary="Get a bearer token", tag="account", body=Credentials,
-    response=Token, status=201, errors=(401,), auth=False, rate_limited=True,
+    response=Token, status=201, errors=(401,), auth=False, rate_limited="login",
 )  # fmt: skip
 def create_token(body: Credentials) -> Token:
     """Exchange username and password for a token (generic error on any mismatch)."""

@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import wraps
-from typing import Any
+from typing import Any, Literal
 
 from flask import Blueprint, Response, request
 from pydantic import BaseModel, ValidationError
@@ -17,7 +17,7 @@ from werkzeug.exceptions import UnsupportedMediaType
 from movr.web.api.auth import authenticate
 from movr.web.api.problems import MEDIA_TYPE, from_validation_error
 from movr.web.api.schemas import Problem
-from movr.web.security import auth_rate_limit, limiter
+from movr.web.security import limit_login, limit_registration
 
 JSON = "application/json"
 ALWAYS = (500, 503)
@@ -102,7 +102,7 @@ class Api:
         errors: tuple[int, ...] = (),
         auth: bool = True,
         idempotent: bool = False,
-        rate_limited: bool = False,
+        rate_limited: Literal["login", "register"] | None = None,
     ) -> Callable[[Callable[..., Any]], Callable[..., Response]]:
         """Declare and register an operation; the view gets `user`, `body`, `query` as needed."""
 
@@ -126,7 +126,8 @@ class Api:
                     arguments["query"] = parse_query(query)
                 return render(view(**arguments), success)
 
-            registered = limiter.limit(auth_rate_limit)(handler) if rate_limited else handler
+            limit = {"login": limit_login, "register": limit_registration}.get(rate_limited or "")
+            registered = limit(handler) if limit is not None else handler
             self.blueprint.add_url_rule(
                 rule, endpoint=view.__name__, view_func=registered, methods=[method]
             )

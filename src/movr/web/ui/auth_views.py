@@ -11,7 +11,7 @@ from movr.services import users
 from movr.services.errors import InvalidCredentials, InvalidInput, UsernameTaken
 from movr.web.auth import CurrentUser, login_required
 from movr.web.runtime import runtime
-from movr.web.security import auth_rate_limit, is_safe_next, limiter
+from movr.web.security import is_safe_next, limit_login, limit_registration
 from movr.web.ui import bp
 from movr.web.ui.forms import ActionForm, LoginForm, RegisterForm, fail, text
 from movr.web.ui.helpers import see_other
@@ -31,7 +31,7 @@ def index() -> BaseResponse:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(auth_rate_limit, methods=["POST"])
+@limit_login
 def login() -> BaseResponse | str | tuple[str, int]:
     """Username and password; one generic message for every failure."""
     if current_user.is_authenticated:
@@ -71,7 +71,7 @@ def logout() -> BaseResponse | str:
 
 
 @bp.route("/register", methods=["GET", "POST"])
-@limiter.limit(auth_rate_limit, methods=["POST"])
+@limit_registration
 def register() -> BaseResponse | str | tuple[str, int]:
     """Create an account, then log it in."""
     app = runtime()

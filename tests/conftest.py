@@ -52,21 +52,32 @@ def server_url() -> Iterator[str]:
         yield configured
         return
     server = EmbeddedPostgres(TEST_DATA_DIR)
+    shared = server.is_running()  # another test run started it: leave it running for that run
     try:
         server.start()
     except Exception as exc:  # one clear message instead of an error in every test
         pytest.exit(f"cannot start the embedded PostgreSQL for tests: {exc}", returncode=3)
     yield server.url("postgres")
-    server.stop()
+    if not shared:
+        server.stop()
 
 
 @pytest.fixture(scope="session")
 def database_url(server_url: str, worker_id: str) -> Iterator[str]:
-    """A freshly created and migrated database for this test worker."""
-    name = f"movr_test_{worker_id}"
+    """A freshly created and migrated database for this test worker.
+
+    Named after the process, so that test runs sharing a server never drop each other's
+    database; databases of runs that died are dropped here.
+    """
+    name = f"movr_test_{worker_id}_{os.getpid()}"
     admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        for stale in connection.scalars(
+            text("SELECT datname FROM pg_database WHERE datname LIKE 'movr\\_test\\_%'")
+        ):
+            suffix = stale.rsplit("_", 1)[-1]
+            if not suffix.isdigit() or not _process_alive(int(suffix)):
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{stale}" WITH (FORCE)'))
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
     engine = create_engine(url)
@@ -76,6 +87,16 @@ def database_url(server_url: str, worker_id: str) -> Iterator[str]:
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return pid > 0
 
 
 @pytest.fixture(scope="session")

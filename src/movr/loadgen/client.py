@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import httpx
 
@@ -24,16 +24,46 @@ API = "/api/v1"
 ME = frozenset({"id", "city", "first_name", "last_name", "email", "username", "created_at"})
 TOKEN = frozenset({"token", "token_type", "expires_at", "user"})
 VEHICLE = frozenset(
-    {"id", "city", "type", "color", "brand", "location", "latitude", "longitude", "status",
-     "date_added", "is_mine"}
-)  # fmt: skip
+    {
+        "id",
+        "city",
+        "type",
+        "color",
+        "brand",
+        "location",
+        "latitude",
+        "longitude",
+        "status",
+        "date_added",
+        "is_mine",
+    }
+)
 RIDE = frozenset(
-    {"id", "city", "vehicle_id", "vehicle_type", "vehicle_brand", "vehicle_color",
-     "start_location", "end_location", "start_time", "end_time", "length_seconds", "revenue",
-     "active"}
-)  # fmt: skip
+    {
+        "id",
+        "city",
+        "vehicle_id",
+        "vehicle_type",
+        "vehicle_brand",
+        "vehicle_color",
+        "start_location",
+        "end_location",
+        "start_time",
+        "end_time",
+        "length_seconds",
+        "revenue",
+        "active",
+    }
+)
 CITY = frozenset({"id", "name", "region", "latitude", "longitude", "timezone", "served_here"})
 PAGE = frozenset({"items", "next_cursor"})
+
+T = TypeVar("T")
+Parser = Callable[[dict[str, Any]], T]
+
+
+def ignore(_body: dict[str, Any]) -> None:
+    """A parser for replies whose body the rider does not need."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,14 +75,15 @@ class Shape:
 
 
 @dataclass(frozen=True, slots=True)
-class Reply:
-    """A classified response (status None: no response at all)."""
+class Reply(Generic[T]):
+    """A classified response (status None: no response at all); `value` is set on success."""
 
     kind: Kind
     status: int | None
     code: str | None
-    body: dict[str, Any]
+    value: T | None = None
     replayed: bool = False
+    retry_after: float | None = None  # seconds, from a 429 or 503 that asks for patience
 
     @property
     def ok(self) -> bool:
@@ -70,10 +101,12 @@ class ApiClient:
         control: RunControl,
         *,
         timeout: float,
+        transport: httpx.BaseTransport | None = None,
     ) -> None:
         """A keep-alive connection to `base_url` (the server root, without /api/v1)."""
         self._http = httpx.Client(
             base_url=base_url + API,
+            transport=transport,  # tests pass a mock; None is the real network
             timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
             follow_redirects=False,  # the API never redirects; a redirect is a finding
             headers={"Accept": "application/json", "User-Agent": "movr-load"},
@@ -94,11 +127,12 @@ class ApiClient:
         *,
         success: int,
         expected: frozenset[str] = frozenset(),
+        parse: Parser[T],
         shape: Shape = Shape(),
         json: Mapping[str, object] | None = None,
         params: Mapping[str, str | int] | None = None,
         idempotency_key: str | None = None,
-    ) -> Reply:
+    ) -> Reply[T]:
         """Send one request and record its outcome under `action`.
 
         With an idempotency key, a request that got no response is repeated once with the same
@@ -119,17 +153,21 @@ class ApiClient:
                 if attempt + 1 < attempts:
                     self._control.force(1)
                     continue
-                return Reply(Kind.ERROR, None, None, {})
+                return Reply(Kind.ERROR, None, None)
             latency_ms = (time.perf_counter() - started) * 1000
-            reply, detail = _interpret(response, success, expected, shape)
+            reply, detail = _interpret(response, success, expected, shape, parse)
             self._recorder.record(action, reply.kind, latency_ms, detail)
             return reply
         raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _interpret(
-    response: httpx.Response, success: int, expected: frozenset[str], shape: Shape
-) -> tuple[Reply, str]:
+    response: httpx.Response,
+    success: int,
+    expected: frozenset[str],
+    shape: Shape,
+    parse: Parser[T],
+) -> tuple[Reply[T], str]:
     """Classify a response; a success that breaks the documented shape is a protocol error."""
     status = response.status_code
     replayed = response.headers.get("Idempotent-Replayed") == "true"
@@ -140,15 +178,26 @@ def _interpret(
     kind = classify(status, code, success=success, expected=expected)
     if kind is Kind.OK:
         problem = _shape_problem(body, shape) if status != 204 else None
-        if problem is not None:
-            return Reply(Kind.ERROR, status, None, body, replayed), f"protocol: {problem}"
-        return Reply(kind, status, None, body, replayed), ""
+        if problem is None:
+            try:
+                return Reply(kind, status, None, parse(body), replayed), ""
+            except (KeyError, TypeError, ValueError) as error:
+                problem = f"unreadable body ({type(error).__name__}: {error})"
+        return Reply(Kind.ERROR, status, None, None, replayed), f"protocol: {problem}"
     if kind is Kind.REFUSED:
-        return Reply(kind, status, code, body, replayed), code or ""
+        return Reply(kind, status, code, None, replayed), code or ""
+    retry_after = _retry_after(response)
     if kind is Kind.ERROR and status >= 400 and media_type != PROBLEM_MEDIA_TYPE:
         # Errors must be problem+json (RFC 9457); say so rather than only counting the status.
-        return Reply(kind, status, None, body, replayed), f"{status} (not {PROBLEM_MEDIA_TYPE})"
-    return Reply(kind, status, code, body, replayed), describe_status(status, code)
+        detail = f"{status} (not {PROBLEM_MEDIA_TYPE})"
+        return Reply(kind, status, None, None, replayed, retry_after), detail
+    return Reply(kind, status, code, None, replayed, retry_after), describe_status(status, code)
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    """Delay-seconds of a Retry-After header (the HTTP-date form is not used by MovR)."""
+    raw = response.headers.get("Retry-After", "").strip()
+    return float(raw) if raw.isdigit() else None
 
 
 def _json_object(response: httpx.Response) -> dict[str, Any]:

@@ -64,8 +64,8 @@ class LoadConfig:
     metrics_token: str | None = None
 
 
-def parse_duration(text: str) -> float:
-    """Seconds in `90`, `60s`, `500ms`, `2m` or `1m30s` (strictly positive)."""
+def parse_duration(text: str, *, allow_zero: bool = False) -> float:
+    """Seconds in `90`, `60s`, `500ms`, `2m` or `1m30s` (positive, or zero if allowed)."""
     raw = text.strip().lower()
     if re.fullmatch(r"\d+(?:\.\d+)?", raw):
         seconds = float(raw)
@@ -74,7 +74,7 @@ def parse_duration(text: str) -> float:
         if not parts or "".join(number + unit for number, unit in parts) != raw:
             raise LoadConfigError(f"{text!r} is not a duration like 60s, 500ms, 2m or 1m30s")
         seconds = sum(float(number) * _UNIT_SECONDS[unit] for number, unit in parts)
-    if seconds <= 0:
+    if seconds < 0 or (seconds == 0 and not allow_zero):
         raise LoadConfigError(f"{text!r}: a duration must be positive")
     return seconds
 

@@ -31,6 +31,10 @@ class RunControl:
             self._stop.set()
         return self._stop.is_set()
 
+    def pause(self, seconds: float) -> None:
+        """Sleep up to `seconds`, waking early when the run stops."""
+        self._stop.wait(seconds)
+
     def stop(self) -> None:
         """Ask every rider to finish its current action and leave."""
         self._stop.set()

@@ -8,10 +8,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, text, update
 from sqlalchemy.orm import Session
 
 from movr.models import ApiToken, User
+from movr.services.users import ACCOUNT_COLUMNS, Account
 
 TOKEN_PREFIX = "movr_"  # noqa: S105 -- a recognisable prefix, not a secret
 
@@ -45,18 +46,17 @@ def issue_token(session: Session, user: User, ttl: timedelta) -> IssuedToken:
     return IssuedToken(token, expires_at)
 
 
-def user_for_token(session: Session, token: str) -> User | None:
+ACCOUNT_FOR_TOKEN = text(
+    f"SELECT {ACCOUNT_COLUMNS} FROM api_tokens JOIN users ON users.id = api_tokens.user_id "  # noqa: S608 -- constant column list
+    "WHERE api_tokens.token_hash = :token_hash AND api_tokens.revoked_at IS NULL "
+    "AND api_tokens.expires_at > now() AND users.deleted_at IS NULL"
+)
+
+
+def user_for_token(session: Session, token: str) -> Account | None:
     """The live account behind a valid (unexpired, unrevoked) token, in one statement."""
-    return session.scalars(
-        select(User)
-        .join(ApiToken, ApiToken.user_id == User.id)
-        .where(
-            ApiToken.token_hash == token_hash(token),
-            ApiToken.revoked_at.is_(None),
-            ApiToken.expires_at > func.now(),
-            User.deleted_at.is_(None),
-        )
-    ).one_or_none()
+    row = session.execute(ACCOUNT_FOR_TOKEN, {"token_hash": token_hash(token)}).first()
+    return Account(*row) if row is not None else None
 
 
 def revoke_token(session: Session, user_id: uuid.UUID, token: str) -> None:

@@ -13,6 +13,7 @@ from flask_login import LoginManager, UserMixin
 
 from movr.models import User
 from movr.services import users
+from movr.services.users import Account
 from movr.web.runtime import runtime
 
 ViewFunction = TypeVar("ViewFunction", bound=Callable[..., Any])
@@ -46,8 +47,8 @@ class CurrentUser(UserMixin):  # type: ignore[misc]  # Flask-Login ships no type
         return str(self.id)
 
     @classmethod
-    def from_model(cls, user: User) -> CurrentUser:
-        """From a live account row."""
+    def from_model(cls, user: User | Account) -> CurrentUser:
+        """From a live account."""
         return cls(
             id=user.id,
             city=user.city,

@@ -1,0 +1,387 @@
+"""One simulated rider: joins, then browses, rides, looks at its history, re-registers."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+import threading
+import time
+import uuid
+from typing import Any
+
+from movr.loadgen.cities import City
+from movr.loadgen.client import (
+    ME,
+    PAGE,
+    RIDE,
+    TOKEN,
+    VEHICLE,
+    ApiClient,
+    Reply,
+    Shape,
+    ignore,
+)
+from movr.loadgen.config import Mix
+from movr.loadgen.control import RunControl
+from movr.loadgen.fleet import Fleet
+from movr.loadgen.ledger import RideLedger
+from movr.loadgen.outcomes import Kind
+
+# Refusals each action can meet when riders contend; anything else is unexpected.
+START_REFUSALS = frozenset({"vehicle_unavailable", "already_riding"})
+ADD_REFUSALS = frozenset({"home_region_required"})
+HOME_SHARE = 0.8  # riders mostly ride where they live
+ADD_ON_JOIN = 0.25  # a few new riders list a vehicle, so that the fleet grows with the load
+END_ATTEMPTS = 5  # tries to end one's own ride (same key) before leaving it open
+MAX_BACK_OFF = 5.0  # seconds; keeps a rider responsive to the end of the run
+BROWSE_LIMIT = 25
+HISTORY_LIMIT = 10
+STREETS = ("Main St", "Market St", "Park Ave", "Station Sq", "River Rd", "Harbor Way", "Elm St")
+BRANDS = ("Acme", "Lime", "Bird", "Segway", "Spin")
+COLORS = ("red", "blue", "green", "black", "white", "orange")
+TYPES = ("bike", "scooter", "skateboard")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Crew:
+    """What all riders of a run share."""
+
+    cities: tuple[City, ...]
+    mix: Mix
+    fleet: Fleet
+    ledger: RideLedger
+    control: RunControl
+    identities: Identities
+    ride_pause: float
+
+
+@dataclasses.dataclass(slots=True)
+class _ActiveRide:
+    ride_id: uuid.UUID
+    city: str
+    vehicle_id: str
+    # One key for every attempt to end this ride: a retry after a lost response is replayed.
+    end_key: str = dataclasses.field(default_factory=lambda: str(uuid.uuid4()))
+    failed_ends: int = 0
+
+
+class Identities:
+    """Usernames unique to this run (run tag + serial), so reruns never collide."""
+
+    def __init__(self, run_tag: str) -> None:
+        """Number identities from 1 under `run_tag` (a few letters and digits)."""
+        self.run_tag = run_tag
+        self._serial = 0
+        self._lock = threading.Lock()
+
+    def next_username(self) -> str:
+        """A fresh username such as `load-3f9a1c2b-17`."""
+        with self._lock:
+            self._serial += 1
+            return f"load-{self.run_tag}-{self._serial}"
+
+    @property
+    def password(self) -> str:
+        """One password for every rider of the run (hashing cost is the server's, not ours)."""
+        return f"load-{self.run_tag}-secret"
+
+
+class Rider:
+    """A simulated person with its own connection and bearer token."""
+
+    def __init__(self, crew: Crew, api: ApiClient, rng: random.Random) -> None:
+        """A rider that has not joined yet."""
+        self._crew = crew
+        self._api = api
+        self._rng = rng
+        self._home: City = rng.choice(crew.cities)
+        self._user_id: uuid.UUID | None = None
+        self._active: _ActiveRide | None = None
+        self._failures = 0  # consecutive errors or 429s, for backing off a sick server
+        self._retry_after: float | None = None
+        self._bounds = tuple(zip(crew.mix.actions, crew.mix.cumulative, strict=True))
+
+    def run(self) -> None:
+        """Act until the run stops, then end any ride still open."""
+        control = self._crew.control
+        try:
+            while not control.stopping():
+                if self._active is not None:
+                    control.force(1)
+                    self._end_ride()
+                elif self._user_id is None:
+                    if not control.take(2):
+                        break
+                    self._join()
+                else:
+                    self._act(self._choose())
+                self._back_off()
+            if self._active is not None:  # the end of our own ride failed earlier: try again
+                control.force(1)
+                self._end_ride()
+        finally:
+            self._api.close()
+
+    def _choose(self) -> str:
+        point = self._rng.randrange(self._bounds[-1][1])
+        for action, bound in self._bounds:
+            if point < bound:
+                return action
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _act(self, action: str) -> None:
+        control = self._crew.control
+        if action == "ride":
+            self._ride()
+        elif action == "browse" and control.take(1):
+            self._browse(self._ride_city())
+        elif action == "history" and control.take(1):
+            self._history()
+        elif action == "register" and control.take(2):
+            self._join()
+        elif action == "add" and control.take(1):
+            self._add_vehicle()
+
+    # Actions
+
+    def _join(self) -> None:
+        """Register a new identity and get its token; the rider becomes that person."""
+        username = self._crew.identities.next_username()
+        self._home = self._rng.choice(self._crew.cities)
+        self._api.token, self._user_id = None, None
+        registered = self._note(
+            self._api.call(
+                "register",
+                "POST",
+                "/users",
+                success=201,
+                parse=ignore,
+                shape=Shape(ME),
+                json={
+                    "city": self._home.id,
+                    "first_name": "Load",
+                    "last_name": f"Rider {username}",
+                    "email": f"{username}@load.example",
+                    "username": username,
+                    "password": self._crew.identities.password,
+                },
+            )
+        )
+        if not registered.ok:
+            return
+        token = self._note(
+            self._api.call(
+                "token",
+                "POST",
+                "/auth/token",
+                success=201,
+                parse=_token,
+                shape=Shape(TOKEN),
+                json={"username": username, "password": self._crew.identities.password},
+            )
+        )
+        if token.value is None:
+            return
+        self._api.token, self._user_id = token.value
+        if self._rng.random() < ADD_ON_JOIN and self._crew.control.take(1):
+            self._add_vehicle()
+
+    def _browse(self, city: City) -> None:
+        reply = self._note(
+            self._api.call(
+                "browse",
+                "GET",
+                "/vehicles",
+                success=200,
+                parse=_vehicles,
+                shape=Shape(PAGE, VEHICLE),
+                params={"city": city.id, "limit": BROWSE_LIMIT},
+            )
+        )
+        if reply.value is not None:
+            self._crew.fleet.observe(city.id, reply.value)
+
+    def _history(self) -> None:
+        self._note(
+            self._api.call(
+                "history",
+                "GET",
+                "/rides",
+                success=200,
+                parse=ignore,
+                shape=Shape(PAGE, RIDE),
+                params={"limit": HISTORY_LIMIT},
+            )
+        )
+
+    def _add_vehicle(self) -> str | None:
+        """List a vehicle in the home city; the new id, or None if refused or failed."""
+        latitude, longitude = self._near(self._home)
+        reply = self._note(
+            self._api.call(
+                "add_vehicle",
+                "POST",
+                "/vehicles",
+                success=201,
+                parse=_id_text,
+                expected=ADD_REFUSALS,
+                shape=Shape(VEHICLE),
+                json={
+                    "type": self._rng.choice(TYPES),
+                    "color": self._rng.choice(COLORS),
+                    "brand": self._rng.choice(BRANDS),
+                    "location": self._street(),
+                    "latitude": latitude,
+                    "longitude": longitude,
+                },
+            )
+        )
+        if reply.value is not None:
+            self._crew.fleet.released(self._home.id, reply.value)
+        return reply.value
+
+    def _ride(self) -> None:
+        """Pick a vehicle (listing or adding one if none is known), start, pause, end."""
+        control, fleet = self._crew.control, self._crew.fleet
+        city = self._ride_city()
+        vehicle = fleet.pick(city.id, self._rng)
+        if vehicle is None:
+            if not control.take(1):
+                return
+            self._browse(city)
+            vehicle = fleet.pick(city.id, self._rng)
+        if vehicle is None and city == self._home:
+            # Nothing free where we live: add one, as the owners of a real fleet would.
+            if not control.take(1):
+                return
+            vehicle = self._add_vehicle()
+        if vehicle is None or not control.take(2):
+            return
+        reply = self._note(
+            self._api.call(
+                "start_ride",
+                "POST",
+                "/rides",
+                success=201,
+                parse=_ride_id,
+                expected=START_REFUSALS,
+                shape=Shape(RIDE),
+                json={"vehicle_id": vehicle},
+                idempotency_key=str(uuid.uuid4()),
+            )
+        )
+        if reply.value is not None and self._user_id is not None:
+            self._crew.ledger.started(reply.value, self._user_id)
+            fleet.taken(city.id, vehicle)
+            self._active = _ActiveRide(reply.value, city.id, vehicle)
+            # The ride itself; short, so that vehicles change hands often.
+            time.sleep(self._rng.uniform(0, self._crew.ride_pause))
+            self._end_ride()
+        elif reply.code == "vehicle_unavailable":
+            fleet.taken(city.id, vehicle)
+        elif reply.code == "already_riding":
+            control.force(1)
+            self._find_open_ride()
+
+    def _end_ride(self) -> None:
+        """End our active ride somewhere near its city centre."""
+        active = self._active
+        if active is None:
+            return
+        city = next((c for c in self._crew.cities if c.id == active.city), self._home)
+        latitude, longitude = self._near(city)
+        reply = self._note(
+            self._api.call(
+                "end_ride",
+                "POST",
+                f"/rides/{active.ride_id}/end",
+                success=200,
+                parse=ignore,
+                shape=Shape(RIDE),
+                idempotency_key=active.end_key,
+                json={"location": self._street(), "latitude": latitude, "longitude": longitude},
+            )
+        )
+        if reply.ok:
+            self._crew.ledger.ended(active.ride_id)
+            self._crew.fleet.released(active.city, active.vehicle_id)
+            self._active = None
+            return
+        active.failed_ends += 1
+        definite = reply.status is not None and reply.status < 500
+        if definite or active.failed_ends >= END_ATTEMPTS:
+            # A 4xx will not change on retry; the invariant check will judge what is left.
+            self._active = None
+
+    def _find_open_ride(self) -> None:
+        """The server says we ride although we think not: find that ride so we can end it."""
+        reply = self._note(
+            self._api.call(
+                "history",
+                "GET",
+                "/rides",
+                success=200,
+                parse=_open_ride,
+                shape=Shape(PAGE, RIDE),
+                params={"limit": 1},
+            )
+        )
+        if reply.value is not None:
+            ride_id, city, vehicle = reply.value
+            self._active = _ActiveRide(ride_id, city, vehicle)
+
+    # Helpers
+
+    def _note(self, reply: Reply[Any]) -> Reply[Any]:
+        failed = reply.kind in (Kind.ERROR, Kind.RATE_LIMITED)
+        self._failures = self._failures + 1 if failed else 0
+        self._retry_after = reply.retry_after if failed else None
+        return reply
+
+    def _back_off(self) -> None:
+        if self._failures:
+            # A failing or throttling server gets breathing room instead of a tight loop,
+            # at least as much as it asked for with Retry-After.
+            delay = max(min(0.05 * 2**self._failures, 2.0), self._retry_after or 0.0)
+            self._crew.control.pause(min(delay, MAX_BACK_OFF))
+
+    def _ride_city(self) -> City:
+        if len(self._crew.cities) == 1 or self._rng.random() < HOME_SHARE:
+            return self._home
+        return self._rng.choice(self._crew.cities)
+
+    def _near(self, city: City) -> tuple[float, float]:
+        return (
+            round(city.latitude + self._rng.uniform(-0.02, 0.02), 6),
+            round(city.longitude + self._rng.uniform(-0.02, 0.02), 6),
+        )
+
+    def _street(self) -> str:
+        return f"{self._rng.randint(1, 250)} {self._rng.choice(STREETS)}"
+
+
+# Parsers: what the rider needs from each success body (a failure is a protocol error).
+
+
+def _token(body: dict[str, Any]) -> tuple[str, uuid.UUID]:
+    return str(body["token"]), uuid.UUID(str(body["user"]["id"]))
+
+
+def _vehicles(body: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(str(uuid.UUID(str(v["id"]))), str(v["status"])) for v in body["items"]]
+
+
+def _id_text(body: dict[str, Any]) -> str:
+    return str(uuid.UUID(str(body["id"])))
+
+
+def _ride_id(body: dict[str, Any]) -> uuid.UUID:
+    return uuid.UUID(str(body["id"]))
+
+
+def _open_ride(body: dict[str, Any]) -> tuple[uuid.UUID, str, str] | None:
+    items = body["items"]
+    if not items or not items[0]["active"]:
+        return None
+    ride = items[0]
+    return uuid.UUID(str(ride["id"])), str(ride["city"]), str(ride["vehicle_id"])

@@ -32,6 +32,7 @@ format: install
 
 lock:  ## re-resolve requirements.lock from pyproject.toml (needs uv)
 	uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -o requirements.lock
+	uv pip compile pyproject.toml --generate-hashes --python-version 3.11 -o requirements-runtime.lock
 
 clean:
 	rm -rf $(VENV) .movr .pytest_cache .mypy_cache .ruff_cache

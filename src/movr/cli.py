@@ -13,6 +13,7 @@ from movr.config import ConfigError, Settings
 from movr.db import migrate
 from movr.db.engine import create_database
 from movr.db.runtime import database_url
+from movr.loadgen.command import load
 from movr.seeding import SeedPlan, demo_logins, seed
 from movr.services.passwords import PasswordHasher
 from movr.web.server import launch
@@ -135,6 +136,8 @@ def _banner(settings: Settings, host: str) -> str:
     lines.append("Stop with Ctrl-C.")
     return "\n".join(lines)
 
+
+main.add_command(load)
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -62,7 +62,8 @@ class Settings:
     statement_timeout_ms: int = 5000
     pool_size: int = 10
     follower_reads: bool = False
-    proxy_hops: int = 0  # how many reverse proxies' X-Forwarded-* headers to trust
+    proxy_hops: int = 0  # how many reverse proxies' X-Forwarded-Proto/Host/Port to trust
+    forwarded_for_hops: int = 0  # how many X-Forwarded-For entries they add (GCP's LB adds 2)
     port: int = 8000
     token_ttl: timedelta = timedelta(hours=24)
     idempotency_ttl: timedelta = timedelta(hours=24)
@@ -121,6 +122,12 @@ class Settings:
             pool_size=_int(env, "MOVR_DB_POOL_SIZE", 10, minimum=1),
             follower_reads=_bool(env, "MOVR_FOLLOWER_READS", default=False),
             proxy_hops=_int(env, "MOVR_PROXY_HOPS", 0, minimum=0),
+            forwarded_for_hops=_int(
+                env,
+                "MOVR_FORWARDED_FOR_HOPS",
+                _int(env, "MOVR_PROXY_HOPS", 0, minimum=0),
+                minimum=0,
+            ),
             port=_int(env, "PORT", 8000, minimum=1, maximum=65535),
             token_ttl=timedelta(hours=_int(env, "MOVR_TOKEN_TTL_HOURS", 24, minimum=1)),
             idempotency_ttl=timedelta(hours=_int(env, "MOVR_IDEMPOTENCY_TTL_HOURS", 24, minimum=1)),

@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 from argon2 import PasswordHasher
-from flask import Flask
+from flask import Flask, request
 from flask.sessions import SecureCookieSessionInterface
 from flask.testing import FlaskClient
 from sqlalchemy.exc import OperationalError
@@ -316,3 +316,35 @@ def test_error_pages_are_friendly(client: FlaskClient) -> None:
     assert "There is nothing here." in html
     assert "Served from gcp-us-east1" in html
     assert client.put("/login").status_code == 405
+
+
+def test_forwarded_for_hops_are_counted_apart_from_the_other_headers(
+    settings: Settings, db: Database, hasher: PasswordHasher
+) -> None:
+    behind_gcp = dataclasses.replace(settings, proxy_hops=1, forwarded_for_hops=2)
+    app = create_app(behind_gcp, database=db, hasher=hasher)
+    seen: list[str | None] = []
+
+    @app.get("/probe-address")
+    def probe() -> str:
+        seen.append(request.remote_addr)
+        return "ok"
+
+    with app.test_client() as client:
+        headers = {
+            "X-Forwarded-For": "198.51.100.7, 203.0.113.9, 35.191.0.1",
+            "X-Forwarded-Proto": "https",
+        }
+        response = client.get("/probe-address", headers=headers)
+        assert response.status_code == 200
+        assert seen == ["203.0.113.9"]
+        assert "Strict-Transport-Security" in client.get("/login", headers=headers).headers
+
+
+def test_redis_rate_limit_storage_is_supported(
+    settings: Settings, db: Database, hasher: PasswordHasher
+) -> None:
+    shared = dataclasses.replace(
+        settings, login_rate_limit="5 per minute", rate_limit_storage="redis://127.0.0.1:1/0"
+    )
+    assert create_app(shared, database=db, hasher=hasher) is not None  # no missing prerequisite

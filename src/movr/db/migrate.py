@@ -34,6 +34,9 @@ def _config(region_map: RegionMap, database_name: str, url: str | None = None) -
 def upgrade(engine: Engine, region_map: RegionMap, revision: str = "head") -> None:
     """Migrate the database behind `engine` to `revision`."""
     with engine.connect() as connection:
+        # Schema changes (CockroachDB region changes especially) may outlast the per-request
+        # statement timeout the engine sets.
+        connection.exec_driver_sql("SET statement_timeout = 0")
         config = _config(region_map, engine.url.database or "movr")
         config.attributes["connection"] = connection
         command.upgrade(config, revision)

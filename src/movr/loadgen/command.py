@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -156,6 +157,8 @@ def load(  # click passes every option by name
         popular=popular,
         metrics_token=metrics_token,
     )
+    # One line per request from httpx would drown the progress line and the report.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     stdout = Console(highlight=False)
     if not stdout.is_terminal:
         stdout = Console(highlight=False, width=REPORT_WIDTH)

@@ -28,7 +28,10 @@ from movr.loadgen.ledger import RideLedger
 from movr.loadgen.outcomes import Kind
 
 # Refusals each action can meet when riders contend; anything else is unexpected.
-START_REFUSALS = frozenset({"vehicle_unavailable", "already_riding"})
+# `idempotency_key_in_flight` only answers our own retry while the first attempt still runs.
+IN_FLIGHT = "idempotency_key_in_flight"
+START_REFUSALS = frozenset({"vehicle_unavailable", "already_riding", IN_FLIGHT})
+END_REFUSALS = frozenset({IN_FLIGHT})
 ADD_REFUSALS = frozenset({"home_region_required"})
 HOME_SHARE = 0.8  # riders mostly ride where they live
 ADD_ON_JOIN = 0.25  # a few new riders list a vehicle, so that the fleet grows with the load
@@ -297,6 +300,7 @@ class Rider:
                 f"/rides/{active.ride_id}/end",
                 success=200,
                 parse=ignore,
+                expected=END_REFUSALS,
                 shape=Shape(RIDE),
                 idempotency_key=active.end_key,
                 json={"location": self._street(), "latitude": latitude, "longitude": longitude},
@@ -308,7 +312,7 @@ class Rider:
             self._active = None
             return
         active.failed_ends += 1
-        definite = reply.status is not None and reply.status < 500
+        definite = reply.status is not None and reply.status < 500 and reply.code != IN_FLIGHT
         if definite or active.failed_ends >= END_ATTEMPTS:
             # A 4xx will not change on retry; the invariant check will judge what is left.
             self._active = None

@@ -62,10 +62,10 @@ def content_security_policy(settings: Settings) -> str:
 
 def install(app: Flask, settings: Settings) -> None:
     """Apply every security default to the app."""
-    if settings.proxy_hops:
+    if settings.proxy_hops or settings.forwarded_for_hops:
         hops = settings.proxy_hops
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
-            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops
+            app.wsgi_app, x_for=settings.forwarded_for_hops, x_proto=hops, x_host=hops, x_port=hops
         )
     app.session_interface = SecureWhenHttpsSessionInterface()
     app.config.update(

@@ -45,7 +45,9 @@ def gunicorn_options(settings: Settings, host: str) -> dict[str, Any]:
         "limit_request_line": 8190,  # gunicorn's maximum
         # gunicorn trusts X-Forwarded-* only from these peers; MovR's ProxyFix decides how many
         # hops to believe (MOVR_PROXY_HOPS).
-        "forwarded_allow_ips": "*" if settings.proxy_hops else "127.0.0.1",
+        "forwarded_allow_ips": "*"
+        if settings.proxy_hops or settings.forwarded_for_hops
+        else "127.0.0.1",
         "child_exit": child_exit,
     }
 

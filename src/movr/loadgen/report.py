@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,6 @@ class RunReport:
     invariants: list[CheckResult] | None = None  # None: the check did not run
     invariant_error: str | None = None
     interrupted: bool = False
-    notes: list[str] = field(default_factory=list)
 
     @property
     def requests(self) -> int:
@@ -90,7 +89,6 @@ class RunReport:
             if self.invariants is None
             else [asdict(result) | {"ok": result.ok} for result in self.invariants],
             "invariant_error": self.invariant_error,
-            "notes": self.notes,
             "ok": not self.failures,
             "failures": self.failures,
         }
@@ -114,8 +112,6 @@ def render(report: RunReport, console: Console) -> None:
         f"Load generator CPU: {report.cpu_s:.1f} s = {report.cpu_share:.0%} of one core "
         f"({report.cpu_count} cores shared with the server)"
     )
-    for note in report.notes:
-        console.print(f"[yellow]note:[/] {note}")
     if report.invariants is not None:
         console.print(_invariants_table(report.invariants))
     if report.failures:

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, insert, text, update
 from sqlalchemy.orm import Session
 
-from movr.models import ApiToken, User
+from movr.models import ApiToken
 from movr.services.users import ACCOUNT_COLUMNS, Account
 
 TOKEN_PREFIX = "movr_"  # noqa: S105 -- a recognisable prefix, not a secret
@@ -30,7 +30,7 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_token(session: Session, user: User, ttl: timedelta) -> IssuedToken:
+def issue_token(session: Session, user: Account, ttl: timedelta) -> IssuedToken:
     """A new random token for `user`, valid for `ttl`."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     expires_at = session.scalars(

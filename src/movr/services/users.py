@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from functools import cache
 
@@ -59,27 +59,50 @@ def normalize_username(username: str) -> str:
     return username.strip().lower()
 
 
+@dataclass(frozen=True, slots=True)
+class NewAccount:
+    """A validated registration, its password already hashed: argon2 takes tens of
+    milliseconds and must not run inside a (retried, conflict-prone) transaction."""
+
+    city: str
+    first_name: str
+    last_name: str
+    email: str
+    username: str
+    password_hash: str
+
+
+def prepare_registration(
+    hasher: PasswordHasher, region_map: RegionMap, form: Registration
+) -> NewAccount:
+    """Validate a registration and hash its password (no database access)."""
+    username = normalize_username(form.username)
+    _validate_registration(region_map, form, username)
+    return NewAccount(
+        city=form.city,
+        first_name=form.first_name.strip(),
+        last_name=form.last_name.strip(),
+        email=form.email.strip(),
+        username=username,
+        password_hash=hasher.hash(form.password),
+    )
+
+
+def create_account(session: Session, account: NewAccount) -> User:
+    """Insert the account; UsernameTaken when the (case-insensitive) username exists."""
+    try:
+        return session.scalars(insert(User).values(**asdict(account)).returning(User)).one()
+    except IntegrityError as error:
+        if USERNAME_CONSTRAINT in str(error.orig):
+            raise UsernameTaken(f"The username {account.username!r} is taken.") from None
+        raise
+
+
 def register_user(
     session: Session, hasher: PasswordHasher, region_map: RegionMap, form: Registration
 ) -> User:
-    """Create an account; UsernameTaken when the (case-insensitive) username exists."""
-    username = normalize_username(form.username)
-    _validate_registration(region_map, form, username)
-    values = {
-        "city": form.city,
-        "first_name": form.first_name.strip(),
-        "last_name": form.last_name.strip(),
-        "email": form.email.strip(),
-        "username": username,
-        "password_hash": hasher.hash(form.password),
-    }
-    try:
-        user = session.scalars(insert(User).values(**values).returning(User)).one()
-    except IntegrityError as error:
-        if USERNAME_CONSTRAINT in str(error.orig):
-            raise UsernameTaken(f"The username {username!r} is taken.") from None
-        raise
-    return user
+    """Both steps in one call (seeding, tests); request handlers hash before their transaction."""
+    return create_account(session, prepare_registration(hasher, region_map, form))
 
 
 def _validate_registration(region_map: RegionMap, form: Registration, username: str) -> None:
@@ -111,25 +134,6 @@ def _dummy_hash(hasher: PasswordHasher) -> str:
     return hasher.hash("movr-timing-equaliser")
 
 
-def authenticate(session: Session, hasher: PasswordHasher, username: str, password: str) -> User:
-    """The live account with these credentials; InvalidCredentials otherwise.
-
-    An unknown username still costs one hash verification, so response time does not reveal
-    which usernames exist.
-    """
-    user = session.scalars(
-        select(User).where(User.username == normalize_username(username), User.deleted_at.is_(None))
-    ).one_or_none()
-    if user is None or user.password_hash is None:
-        verify_password(hasher, _dummy_hash(hasher), password)
-        raise InvalidCredentials("Invalid username or password.")
-    if not verify_password(hasher, user.password_hash, password):
-        raise InvalidCredentials("Invalid username or password.")
-    if hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = hasher.hash(password)
-    return user
-
-
 @dataclass(frozen=True, slots=True)
 class Account:
     """A live account as the request needs it: who is calling (no password hash)."""
@@ -157,6 +161,67 @@ def get_user(session: Session, user_id: uuid.UUID) -> Account | None:
     """The live account with this id (one primary-key read), or None."""
     row = session.execute(GET_ACCOUNT, {"id": user_id}).first()
     return Account(*row) if row is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class LoginCandidate:
+    """The account a username names, with its password hash, read before checking it."""
+
+    account: Account
+    password_hash: str
+
+
+FIND_LOGIN = text(
+    f"SELECT {ACCOUNT_COLUMNS}, users.password_hash FROM users "  # noqa: S608 -- constant column list
+    "WHERE users.username = :username AND users.deleted_at IS NULL"
+)
+
+
+def find_login(session: Session, username: str) -> LoginCandidate | None:
+    """One read: the live account with this (case-insensitive) username."""
+    row = session.execute(FIND_LOGIN, {"username": normalize_username(username)}).first()
+    if row is None:
+        return None
+    *account, password_hash = row
+    return LoginCandidate(Account(*account), password_hash)
+
+
+def check_login(hasher: PasswordHasher, candidate: LoginCandidate | None, password: str) -> Account:
+    """The account if the password matches; InvalidCredentials otherwise (no database access).
+
+    An unknown username still costs one hash verification, so response time does not reveal
+    which usernames exist.
+    """
+    if candidate is None:
+        verify_password(hasher, _dummy_hash(hasher), password)
+        raise InvalidCredentials("Invalid username or password.")
+    if not verify_password(hasher, candidate.password_hash, password):
+        raise InvalidCredentials("Invalid username or password.")
+    return candidate.account
+
+
+def needs_rehash(hasher: PasswordHasher, candidate: LoginCandidate) -> bool:
+    """True when the stored hash uses older parameters than the hasher's."""
+    return hasher.check_needs_rehash(candidate.password_hash)
+
+
+def store_password_hash(session: Session, user_id: uuid.UUID, password_hash: str) -> None:
+    """Replace a live account's password hash."""
+    session.execute(
+        update(User)
+        .where(User.id == user_id, User.deleted_at.is_(None))
+        .values(password_hash=password_hash)
+    )
+
+
+def authenticate(session: Session, hasher: PasswordHasher, username: str, password: str) -> Account:
+    """All login steps in one session (tests, scripts). Request handlers run them apart:
+    the read, then the hash check outside any transaction, then a rehash if needed."""
+    candidate = find_login(session, username)
+    account = check_login(hasher, candidate, password)
+    if candidate is not None and needs_rehash(hasher, candidate):
+        store_password_hash(session, account.id, hasher.hash(password))
+    return account
 
 
 def list_city_users(session: Session, city: str, page: PageRequest) -> Page[CityUser]:

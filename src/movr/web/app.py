@@ -40,6 +40,7 @@ def create_app(
         listener=metrics.MetricsListener(settings.region),
     )
     metrics.instrument_pool(database.engine, settings.region)
+    metrics.publish_zeroes(settings.region)
     observability.install(app, settings)
     security.install(app, settings)
     csrf.init_app(app)

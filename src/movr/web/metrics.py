@@ -103,6 +103,19 @@ class MetricsListener(LoggingListener):
         super().failed(operation, sqlstate)
 
 
+WRITE_OPERATIONS = ("start_ride", "end_ride", "register", "issue_token", "add_vehicle")
+
+
+def publish_zeroes(region: str) -> None:
+    """Show the retry and give-up series from the start (at 0), so that dashboards and the
+    load generator can tell "no retries yet" from "not measured"."""
+    for operation in WRITE_OPERATIONS:
+        TX_RETRIES.labels(region, operation, "40001")
+        TX_GIVE_UPS.labels(region, operation)
+    RIDES_STARTED.labels(region)
+    RIDES_ENDED.labels(region)
+
+
 def instrument_pool(engine: Engine, region: str) -> None:
     """Track connections in use through pool events."""
     gauge = POOL_IN_USE.labels(region)

@@ -12,7 +12,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from movr.config import Settings
 from movr.db.engine import Database
 from movr.db.transaction import TransactionListener, run_in_transaction
+from movr.services import users
 from movr.services.passwords import PasswordHasher
+from movr.services.users import Account
 
 T = TypeVar("T")
 
@@ -35,6 +37,21 @@ class Runtime:
     def read(self, work: Callable[[Session], T], operation: str) -> T:
         """Run a read of ONE statement in autocommit: a single round trip, no BEGIN/COMMIT."""
         return self._run(self.database.read_sessions, work, operation)
+
+    def check_credentials(self, username: str, password: str) -> Account:
+        """Log in: one read, the argon2 check outside any transaction, a rehash if due.
+
+        Hashing inside a SERIALIZABLE transaction would hold it open for the hash's duration
+        and repeat the hash on every retry; under load that turned logins into give-ups.
+        """
+        candidate = self.read(lambda s: users.find_login(s, username), "find_login")
+        account = users.check_login(self.hasher, candidate, password)
+        if candidate is not None and users.needs_rehash(self.hasher, candidate):
+            new_hash = self.hasher.hash(password)
+            self.transact(
+                lambda s: users.store_password_hash(s, account.id, new_hash), "rehash_password"
+            )
+        return account
 
     def _run(
         self, sessions: sessionmaker[Session], work: Callable[[Session], T], operation: str

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import g
 from flask_login import logout_user
-from sqlalchemy.orm import Session
 
 from movr.services import tokens, users
 from movr.services.errors import CityNotInRegion
@@ -61,10 +60,8 @@ def register(body: Registration) -> Me:
     """Create an account (then ask for a token)."""
     app = runtime()
     registration = users.Registration(**body.model_dump())
-    return app.transact(
-        lambda s: me_out(users.register_user(s, app.hasher, app.settings.region_map, registration)),
-        "register",
-    )
+    new = users.prepare_registration(app.hasher, app.settings.region_map, registration)
+    return app.transact(lambda s: me_out(users.create_account(s, new)), "register")
 
 
 @api.operation(
@@ -74,13 +71,11 @@ def register(body: Registration) -> Me:
 def create_token(body: Credentials) -> Token:
     """Exchange username and password for a token (generic error on any mismatch)."""
     app = runtime()
-
-    def work(session: Session) -> Token:
-        user = users.authenticate(session, app.hasher, body.username, body.password)
-        issued = tokens.issue_token(session, user, app.settings.token_ttl)
-        return Token(token=issued.token, expires_at=issued.expires_at, user=me_out(user))
-
-    return app.transact(work, "issue_token")
+    account = app.check_credentials(body.username, body.password)
+    issued = app.transact(
+        lambda s: tokens.issue_token(s, account, app.settings.token_ttl), "issue_token"
+    )
+    return Token(token=issued.token, expires_at=issued.expires_at, user=me_out(account))
 
 
 @api.operation("DELETE", "/auth/token", summary="Revoke this token", tag="account")

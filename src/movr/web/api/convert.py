@@ -6,11 +6,12 @@ import uuid
 
 from movr.models import User, Vehicle
 from movr.services.rides import RideView
+from movr.services.users import Account
 from movr.web.api.schemas import Me, RideOut, VehicleOut
 from movr.web.auth import CurrentUser
 
 
-def me_out(user: User | CurrentUser) -> Me:
+def me_out(user: User | Account | CurrentUser) -> Me:
     """Your own account."""
     return Me(
         id=user.id,

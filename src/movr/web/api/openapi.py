@@ -163,7 +163,9 @@ def render(result: BaseModel | Reply | Response | None, status: int) -> Response
         response.headers.update(result.headers or {})
         return response
     if result is None:
-        return Response(status=status)
+        empty = Response(status=status)
+        del empty.headers["Content-Type"]  # no content, so no content type
+        return empty
     return Response(result.model_dump_json(), status=status, mimetype=JSON)
 
 

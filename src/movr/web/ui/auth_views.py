@@ -42,11 +42,8 @@ def login() -> BaseResponse | str | tuple[str, int]:
         return render_template("login.html", form=form), status
     app = runtime()
     try:
-        user = app.transact(
-            lambda s: CurrentUser.from_model(
-                users.authenticate(s, app.hasher, text(form.username), text(form.password))
-            ),
-            "login",
+        user = CurrentUser.from_model(
+            app.check_credentials(text(form.username), text(form.password))
         )
     except InvalidCredentials as error:
         fail(form.password, error.message)
@@ -89,11 +86,9 @@ def register() -> BaseResponse | str | tuple[str, int]:
         password=text(form.password),
     )
     try:
+        new = users.prepare_registration(app.hasher, app.settings.region_map, registration)
         user = app.transact(
-            lambda s: CurrentUser.from_model(
-                users.register_user(s, app.hasher, app.settings.region_map, registration)
-            ),
-            "register",
+            lambda s: CurrentUser.from_model(users.create_account(s, new)), "register"
         )
     except UsernameTaken:
         fail(form.username, "That username is taken.")

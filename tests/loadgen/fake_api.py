@@ -1,0 +1,103 @@
+"""An in-memory stand-in for the MovR JSON API, for testing riders without a server."""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from movr.loadgen.client import ME, RIDE, VEHICLE
+
+
+def problem(status: int, code: str) -> httpx.Response:
+    body = {"type": f"urn:movr:problem:{code}", "title": code, "status": status, "code": code}
+    return httpx.Response(
+        status, content=json.dumps(body), headers={"Content-Type": "application/problem+json"}
+    )
+
+
+@dataclass
+class FakeApi:
+    """Users, vehicles and rides in dictionaries; idempotent start and end like the real API."""
+
+    vehicles: dict[str, dict[str, Any]] = field(default_factory=dict)
+    rides: dict[str, dict[str, Any]] = field(default_factory=dict)
+    users: dict[str, str] = field(default_factory=dict)  # username -> id
+    tokens: dict[str, str] = field(default_factory=dict)  # token -> user id
+    replies: dict[tuple[str, str], httpx.Response] = field(default_factory=dict)
+    ends: list[str] = field(default_factory=list)  # ride ids, once per real end
+    drop_next_end: bool = False  # lose the response of the next end (after doing it)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add_vehicles(self, city: str, count: int) -> None:
+        for _ in range(count):
+            vehicle_id = str(uuid.uuid4())
+            vehicle = dict.fromkeys(VEHICLE) | {"id": vehicle_id, "city": city}
+            self.vehicles[vehicle_id] = vehicle | {"status": "available"}
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        with self.lock:
+            return self._handle(request)
+
+    def _handle(self, request: httpx.Request) -> httpx.Response:
+        path = request.url.path.removeprefix("/api/v1")
+        body = json.loads(request.content) if request.content else {}
+        if (request.method, path) == ("POST", "/users"):
+            self.users[body["username"]] = str(uuid.uuid4())
+            return httpx.Response(
+                201, json=dict.fromkeys(ME) | {"id": self.users[body["username"]]}
+            )
+        if (request.method, path) == ("POST", "/auth/token"):
+            user_id = self.users[body["username"]]
+            token = str(uuid.uuid4())
+            self.tokens[token] = user_id
+            me = dict.fromkeys(ME) | {"id": user_id}
+            out = {"token": token, "token_type": "Bearer", "expires_at": "x", "user": me}
+            return httpx.Response(201, json=out)
+        user = self.tokens[request.headers["Authorization"].removeprefix("Bearer ")]
+        if (request.method, path) == ("GET", "/vehicles"):
+            city = request.url.params["city"]
+            items = [v for v in self.vehicles.values() if v["city"] == city]
+            return httpx.Response(200, json={"items": items, "next_cursor": None})
+        if (request.method, path) == ("POST", "/vehicles"):
+            self.add_vehicles("boston", 1)
+            return httpx.Response(201, json=list(self.vehicles.values())[-1])
+        if (request.method, path) == ("GET", "/rides"):
+            mine = [r for r in self.rides.values() if r["rider"] == user]
+            return httpx.Response(200, json={"items": mine[::-1], "next_cursor": None})
+        key = (user, request.headers["Idempotency-Key"])
+        if key not in self.replies:
+            self.replies[key] = self._ride_action(user, path, body)
+        elif path.endswith("/end"):
+            self.drop_next_end = False
+        if path.endswith("/end") and self.drop_next_end:
+            raise httpx.ReadTimeout("response lost", request=request)
+        return self.replies[key]
+
+    def _ride_action(self, user: str, path: str, body: dict[str, Any]) -> httpx.Response:
+        if path == "/rides":
+            vehicle = self.vehicles[body["vehicle_id"]]
+            if vehicle["status"] != "available":
+                return problem(409, "vehicle_unavailable")
+            vehicle["status"] = "in_use"
+            ride_id = str(uuid.uuid4())
+            ride = dict.fromkeys(RIDE) | {
+                "id": ride_id,
+                "rider": user,
+                "city": vehicle["city"],
+                "vehicle_id": vehicle["id"],
+                "active": True,
+            }
+            self.rides[ride_id] = ride
+            return httpx.Response(201, json=ride)
+        ride = self.rides[path.split("/")[2]]
+        if not ride["active"]:
+            return problem(409, "ride_already_ended")
+        ride["active"] = False
+        self.vehicles[ride["vehicle_id"]]["status"] = "available"
+        self.ends.append(ride["id"])
+        return httpx.Response(200, json=ride)

@@ -1,0 +1,98 @@
+"""`movr load` against a real `movr demo`: riders, report, invariant check, exit status 0."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(url: str, process: subprocess.Popen[str], timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"movr demo exited early with {process.returncode}")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.3)
+    pytest.fail(f"{url} did not answer within {timeout}s")
+
+
+def test_load_against_demo_passes_and_checks_invariants(tmp_path: Path) -> None:
+    port = free_port()
+    env = dict(
+        os.environ, PORT=str(port), MOVR_DATA_DIR=str(tmp_path / "data"), MOVR_RATE_LIMITS="off"
+    )
+    env.pop("DATABASE_URL", None)
+    # A file, not a pipe: request logs under load would fill a pipe nobody reads and stall it.
+    demo_log = tmp_path / "demo.log"
+    with demo_log.open("w", encoding="utf-8") as log:
+        demo = subprocess.Popen(
+            [sys.executable, "-m", "movr.cli", "demo"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+    try:
+        wait_for(f"http://127.0.0.1:{port}/api/v1/cities", demo)
+        report_path = tmp_path / "report.json"
+        load = subprocess.run(  # noqa: S603
+            [
+                sys.executable,
+                "-m",
+                "movr.cli",
+                "load",
+                "--url",
+                f"http://127.0.0.1:{port}",
+                "--duration",
+                "10s",
+                "--concurrency",
+                "4",
+                "--max-requests",
+                "600",
+                "--seed",
+                "7",
+                "--json",
+                str(report_path),
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        demo.send_signal(signal.SIGTERM)
+        demo.wait(timeout=60)
+
+    assert load.returncode == 0, load.stdout + load.stderr
+    assert "PASS" in load.stdout
+    assert "start_ride" in load.stdout
+    assert "end_ride" in load.stdout
+    report = json.loads(report_path.read_text(encoding="utf-8"))
+    assert report["ok"] is True
+    assert report["requests"] <= 600 + 4  # new actions stop at the budget; open rides still end
+    assert report["actions"]["start_ride"]["ok"] > 0
+    assert report["actions"]["end_ride"]["ok"] == report["actions"]["start_ride"]["ok"]
+    invariants = {check["name"]: check for check in report["invariants"]}
+    assert {"one_active_ride_per_vehicle", "started_rides_stored"} <= invariants.keys()
+    assert all(check["ok"] for check in invariants.values())
+    assert demo.returncode == 0, demo_log.read_text(encoding="utf-8")[-3000:]

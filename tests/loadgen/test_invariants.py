@@ -1,0 +1,53 @@
+"""The invariant SQL finds broken data (and nothing in sound data)."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import text
+
+from movr.db.engine import Database
+from movr.loadgen.invariants import InvariantChecker
+from movr.loadgen.ledger import LedgerView
+from tests.factories import make_user, make_vehicle
+
+
+def broken(checker: InvariantChecker, ledger: LedgerView) -> dict[str, int]:
+    return {r.name: r.violations for r in checker.check(ledger) if not r.ok}
+
+
+def test_sound_data_passes_and_broken_data_is_reported(
+    clean_tables: Database, database_url: str
+) -> None:
+    with clean_tables.sessions() as session:
+        rider = make_user(session)
+        parked, ridden = make_vehicle(session, rider), make_vehicle(session, rider)
+        session.commit()
+        rider_id, parked_id, ridden_id = rider.id, parked.id, ridden.id
+    checker = InvariantChecker(database_url)
+    try:
+        assert broken(checker, LedgerView({}, frozenset())) == {}
+
+        with clean_tables.engine.begin() as connection:
+            # A vehicle marked in use with no ride, and a ride on a vehicle still available.
+            connection.execute(
+                text("UPDATE vehicles SET status = 'in_use' WHERE id = :id"), {"id": parked_id}
+            )
+            ride_id = connection.execute(
+                text(
+                    "INSERT INTO rides (city, vehicle_id, rider_id) "
+                    "VALUES ('new york', :vehicle, :rider) RETURNING id"
+                ),
+                {"vehicle": ridden_id, "rider": rider_id},
+            ).scalar_one()
+        lost = uuid.uuid4()
+        ledger = LedgerView({ride_id: rider_id, lost: rider_id}, frozenset({ride_id}))
+
+        assert broken(checker, ledger) == {
+            "in_use_has_active_ride": 1,
+            "active_ride_vehicle_in_use": 1,
+            "started_rides_stored": 1,  # `lost` was never stored
+            "ended_rides_stored": 1,  # the ledger saw ride_id end, the database did not
+        }
+    finally:
+        checker.close()

@@ -1,0 +1,249 @@
+"""MovR's benchmark: the ride loop under `movr load`, against the framework ceiling.
+
+Starts `movr demo` (gunicorn + the embedded PostgreSQL) on this machine, runs `movr load` with
+fixed settings three times, serves a Flask "hello world" with the same gunicorn settings and
+loads it the same way (threads, one httpx client each), then prints medians and writes
+bench/RESULTS.md. Usage: .venv/bin/python -m bench.run [--duration 30] [--concurrency 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import text
+
+from bench.hot_path import compare
+from bench.statements import count_statements
+from movr.config import Settings
+from movr.db.embedded import EmbeddedPostgres
+from movr.db.engine import create_database
+
+ROOT = Path(__file__).resolve().parent.parent
+RUNS = 3
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until_up(url: str, seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.3)
+    raise SystemExit(f"{url} did not come up")
+
+
+@contextmanager
+def process(args: list[str], env: dict[str, str], health: str) -> Iterator[None]:
+    """Run a server until the block ends, then SIGTERM it."""
+    child = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
+    try:
+        wait_until_up(health)
+        yield
+    finally:
+        child.send_signal(signal.SIGTERM)
+        child.wait(timeout=60)
+
+
+def movr_load(
+    url: str, duration: int, concurrency: int, seed: int, data_dir: Path
+) -> dict[str, Any]:
+    """One `movr load` run of the ride loop; its JSON figures."""
+    out = data_dir / f"load-{seed}.json"
+    subprocess.run(  # noqa: S603
+        [
+            str(Path(sys.executable).parent / "movr"), "load", "--url", url,
+            "--duration", f"{duration}s", "--concurrency", str(concurrency),
+            "--seed", str(seed), "--mix", "ride=100", "--json", str(out),
+        ],
+        env=dict(os.environ, MOVR_DATA_DIR=str(data_dir)),
+        check=False,
+        stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    return dict(json.loads(out.read_text()))
+
+
+def hello_load(url: str, duration: int, concurrency: int) -> dict[str, float]:
+    """The same client shape as movr load (a thread and an httpx client per user)."""
+    latencies: list[float] = []
+    lock = threading.Lock()
+    deadline = time.monotonic() + duration
+
+    def user() -> None:
+        mine: list[float] = []
+        with httpx.Client(timeout=10) as client:
+            while time.monotonic() < deadline:
+                began = time.perf_counter()
+                client.get(url).raise_for_status()
+                mine.append(time.perf_counter() - began)
+        with lock:
+            latencies.extend(mine)
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=user) for _ in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - started
+    latencies.sort()
+    return {
+        "rps": len(latencies) / elapsed,
+        "p50_ms": latencies[len(latencies) // 2] * 1000,
+        "p99_ms": latencies[int(len(latencies) * 0.99)] * 1000,
+    }
+
+
+def ride_figures(report: dict[str, Any]) -> dict[str, float]:
+    """Start + end as one loop: their combined throughput and worst latencies."""
+    start, end = report["actions"]["start_ride"], report["actions"]["end_ride"]
+    return {
+        "rps": start["throughput"] + end["throughput"],
+        "start_p50_ms": start["p50_ms"],
+        "start_p99_ms": start["p99_ms"],
+        "end_p50_ms": end["p50_ms"],
+        "end_p99_ms": end["p99_ms"],
+        "refused": start["refused"],
+        "errors": report["requests"] and sum(a["errors"] for a in report["actions"].values()),
+        "retries": report["db_retries"] or 0,
+        "loadgen_cpu": report["loadgen_cpu"]["share_of_one_core"],
+        "ok": report["ok"],
+    }
+
+
+def median(rows: list[dict[str, float]], key: str) -> float:
+    return statistics.median(float(row[key]) for row in rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--duration", type=int, default=30, help="seconds per run")
+    parser.add_argument("--concurrency", type=int, default=8)
+    options = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="movr-bench-"))
+    port, hello_port = free_port(), free_port()
+    env = dict(
+        os.environ, PORT=str(port), MOVR_DATA_DIR=str(work), MOVR_RATE_LIMITS="off",
+        MOVR_LOG_LEVEL="WARNING", MOVR_ENV="production", SECRET_KEY="bench-secret-key-0123456789",
+    )  # fmt: skip
+    env.pop("DATABASE_URL", None)
+    base = f"http://127.0.0.1:{port}"
+    print(f"starting movr demo on {base} (data in {work})", flush=True)
+    with process([sys.executable, "-m", "movr.cli", "demo"], env, f"{base}/healthz"):
+        rides = []
+        for seed in range(1, RUNS + 1):
+            report = movr_load(base, options.duration, options.concurrency, seed, work)
+            rides.append(ride_figures(report))
+            print(f"ride loop run {seed}: {rides[-1]}", flush=True)
+        settings = Settings.from_env({"SECRET_KEY": "x" * 32, "MOVR_DATA_DIR": str(work)})
+        database = create_database(settings, EmbeddedPostgres(work).url("movr"))
+        statements = count_statements(settings, database)
+        hot = compare(database, list(settings.cities))
+        with database.engine.connect() as connection:
+            pg_version = connection.scalar(text("SHOW server_version"))
+        database.dispose()
+    hello_env = dict(os.environ, PYTHONPATH=str(ROOT))
+    hello = []
+    with process(
+        [sys.executable, "-m", "bench.hello", "--port", str(hello_port)],
+        hello_env,
+        f"http://127.0.0.1:{hello_port}/hello",
+    ):
+        for run in range(RUNS):
+            hello.append(
+                hello_load(
+                    f"http://127.0.0.1:{hello_port}/hello", options.duration, options.concurrency
+                )
+            )
+            print(f"hello run {run + 1}: {hello[-1]}", flush=True)
+    write_results(options, rides, hello, statements, hot, str(pg_version))
+
+
+def write_results(
+    options: argparse.Namespace,
+    rides: list[dict[str, float]],
+    hello: list[dict[str, float]],
+    statements: dict[str, int],
+    hot: dict[str, Any],
+    pg_version: str,
+) -> None:
+    ride_rps, hello_rps = median(rides, "rps"), median(hello, "rps")
+    lines = [
+        "# MovR benchmark results",
+        "",
+        f"Machine: {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"PostgreSQL {pg_version} (embedded), {platform.platform()}. MovR (gunicorn, "
+        f"{os.environ.get('WEB_CONCURRENCY') or 2 * (os.cpu_count() or 1)} workers x 4 threads), "
+        "its database and the load generator share the machine.",
+        f"Settings: `movr load --mix ride=100 --concurrency {options.concurrency} "
+        f"--duration {options.duration}s`, {RUNS} runs, medians reported.",
+        "",
+        "| figure | median | runs |",
+        "|---|---|---|",
+        f"| ride loop (start + end) req/s | {ride_rps:.1f} | "
+        + ", ".join(f"{r['rps']:.1f}" for r in rides)
+        + " |",
+        f"| hello world req/s (same gunicorn, same client) | {hello_rps:.1f} | "
+        + ", ".join(f"{h['rps']:.1f}" for h in hello)
+        + " |",
+        f"| ride loop / hello world | {ride_rps / hello_rps:.0%} | |",
+        f"| start ride p50 / p99 ms | {median(rides, 'start_p50_ms'):.1f} / "
+        f"{median(rides, 'start_p99_ms'):.1f} | |",
+        f"| end ride p50 / p99 ms | {median(rides, 'end_p50_ms'):.1f} / "
+        f"{median(rides, 'end_p99_ms'):.1f} | |",
+        f"| hello p50 / p99 ms | {median(hello, 'p50_ms'):.1f} / {median(hello, 'p99_ms'):.1f} | |",
+        f"| refused starts (vehicle taken) per run | {median(rides, 'refused'):.0f} | |",
+        f"| unexpected errors per run | {median(rides, 'errors'):.0f} | |",
+        f"| database retries per run | {median(rides, 'retries'):.0f} | |",
+        f"| load generator CPU (share of one core) | {median(rides, 'loadgen_cpu'):.2f} | |",
+        "",
+        "SQL statements per request (BEGIN, COMMIT and loading the user included; SPEC §9):",
+        "",
+        "| request | statements | budget |",
+        "|---|---|---|",
+    ]
+    budgets = {"GET /vehicles": 4, "GET /rides": 4, "GET /users/<id>": 4}
+    budgets |= {"POST /rides/start/<id>": 5, "POST /rides/end/<id>": 5}
+    lines += [f"| {name} | {count} | {budgets[name]} |" for name, count in statements.items()]
+    lines += [
+        "",
+        f"Hot path, before and after (same run, {hot['rounds']} start+end cycles in-process):",
+        "",
+        "| statements built by | ms per cycle | client CPU ms per cycle |",
+        "|---|---|---|",
+        f"| SQLAlchemy ORM on every call (before) | {hot['orm_ms_per_cycle']:.2f} | "
+        f"{hot['orm_cpu_ms_per_cycle']:.2f} |",
+        f"| prepared SQL text (after, shipped) | {hot['sql_ms_per_cycle']:.2f} | "
+        f"{hot['sql_cpu_ms_per_cycle']:.2f} |",
+        "",
+    ]
+    report = "\n".join(lines)
+    print(report)
+    (ROOT / "bench" / "RESULTS.md").write_text(report, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -78,6 +78,9 @@ def movr_load(
             str(Path(sys.executable).parent / "movr"), "load", "--url", url,
             "--duration", f"{duration}s", "--concurrency", str(concurrency),
             "--seed", str(seed), "--mix", "ride=100", "--json", str(out),
+            # Throughput of the loop itself: no think time between start and end, and no
+            # deliberate crowding on popular vehicles (the default workload measures that).
+            "--ride-pause", "0s", "--popular", "0",
         ],
         env=dict(os.environ, MOVR_DATA_DIR=str(data_dir)),
         check=False,
@@ -198,8 +201,8 @@ def write_results(
         f"PostgreSQL {pg_version} (embedded), {platform.platform()}. MovR (gunicorn, "
         f"{os.environ.get('WEB_CONCURRENCY') or 2 * (os.cpu_count() or 1)} workers x 4 threads), "
         "its database and the load generator share the machine.",
-        f"Settings: `movr load --mix ride=100 --concurrency {options.concurrency} "
-        f"--duration {options.duration}s`, {RUNS} runs, medians reported.",
+        f"Settings: `movr load --mix ride=100 --ride-pause 0s --popular 0 --concurrency "
+        f"{options.concurrency} --duration {options.duration}s`, {RUNS} runs, medians reported.",
         "",
         "| figure | median | runs |",
         "|---|---|---|",

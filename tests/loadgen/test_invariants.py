@@ -46,6 +46,7 @@ def test_sound_data_passes_and_broken_data_is_reported(
         assert broken(checker, ledger) == {
             "in_use_has_active_ride": 1,
             "active_ride_vehicle_in_use": 1,
+            "active_rides_match_rides": 1,  # the hand-made ride is not in active_rides
             "started_rides_stored": 1,  # `lost` was never stored
             "ended_rides_stored": 1,  # the ledger saw ride_id end, the database did not
         }

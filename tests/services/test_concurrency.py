@@ -74,7 +74,14 @@ def status_consistent(db: Database) -> bool:
                 "(SELECT 1 FROM rides r WHERE r.vehicle_id = v.id AND r.end_time IS NULL)"
             )
         )
-    return broken == 0
+        # ... and a ride is in active_rides exactly while it has not ended.
+        mismatched = connection.scalar(
+            text(
+                "SELECT count(*) FROM rides r FULL JOIN active_rides a ON a.ride_id = r.id "
+                "WHERE (r.end_time IS NULL) IS DISTINCT FROM (a.ride_id IS NOT NULL)"
+            )
+        )
+    return broken == 0 and mismatched == 0
 
 
 def test_twenty_riders_racing_for_one_vehicle_yield_one_ride(clean_tables: Database) -> None:

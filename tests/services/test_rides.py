@@ -159,25 +159,50 @@ def test_get_ride_is_own_only(session: Session) -> None:
         rides.get_ride(session, make_user(session).id, ride.id)
 
 
+def open_ride_row(session: Session, vehicle: Vehicle, rider: User) -> object:
+    """A ride row inserted by hand, bypassing the service."""
+    return session.execute(
+        text(
+            "INSERT INTO rides (city, vehicle_id, rider_id) VALUES ('new york', :v, :r) "
+            "RETURNING id"
+        ),
+        {"v": vehicle.id, "r": rider.id},
+    ).scalar_one()
+
+
+ACTIVATE = text(
+    "INSERT INTO active_rides (ride_id, vehicle_id, rider_id, city) "
+    "VALUES (:ride, :v, :r, 'new york')"
+)
+
+
 def test_database_allows_one_active_ride_per_vehicle(session: Session) -> None:
     rider, vehicle = setup_ride(session)
     rides.start_ride(session, rider.id, vehicle.id, EAST)
-    with pytest.raises(IntegrityError, match="rides_one_active_per_vehicle"):
-        session.execute(
-            text("INSERT INTO rides (city, vehicle_id, rider_id) VALUES ('new york', :v, :r)"),
-            {"v": vehicle.id, "r": make_user(session).id},
-        )
+    other = make_user(session)
+    ride = open_ride_row(session, vehicle, other)
+    with pytest.raises(IntegrityError, match="active_rides_vehicle_key"):
+        session.execute(ACTIVATE, {"ride": ride, "v": vehicle.id, "r": other.id})
 
 
 def test_database_allows_one_active_ride_per_rider(session: Session) -> None:
     rider, vehicle = setup_ride(session)
     rides.start_ride(session, rider.id, vehicle.id, EAST)
     other = make_vehicle(session, make_user(session))
-    with pytest.raises(IntegrityError, match="rides_one_active_per_rider"):
-        session.execute(
-            text("INSERT INTO rides (city, vehicle_id, rider_id) VALUES ('new york', :v, :r)"),
-            {"v": other.id, "r": rider.id},
-        )
+    ride = open_ride_row(session, other, rider)
+    with pytest.raises(IntegrityError, match="active_rides_rider_key"):
+        session.execute(ACTIVATE, {"ride": ride, "v": other.id, "r": rider.id})
+
+
+def test_active_rides_follow_starts_and_ends(session: Session) -> None:
+    rider, vehicle = setup_ride(session)
+    ride = rides.start_ride(session, rider.id, vehicle.id, EAST)
+    active = text("SELECT ride_id, vehicle_id, rider_id FROM active_rides")
+    assert session.execute(active).all() == [(ride.id, vehicle.id, rider.id)]
+    assert rides.count_active(session, EAST) == 1
+    rides.end_ride(session, rider.id, ride.id, location="A")
+    assert session.execute(active).all() == []
+    assert rides.count_active(session, EAST) == 0
 
 
 def test_database_refuses_a_ride_ending_before_it_starts(session: Session) -> None:

@@ -71,6 +71,12 @@ CHECKS: tuple[Check, ...] = (
         "WHERE r.end_time IS NULL AND v.status <> 'in_use'",
     ),
     Check(
+        "active_rides_match_rides",
+        "a ride is listed in active_rides exactly while it has not ended",
+        "SELECT coalesce(r.id, a.ride_id) FROM rides r FULL JOIN active_rides a "
+        "ON a.ride_id = r.id WHERE (r.end_time IS NULL) IS DISTINCT FROM (a.ride_id IS NOT NULL)",
+    ),
+    Check(
         "ride_ends_after_start",
         "end_time >= start_time",
         "SELECT id FROM rides WHERE end_time < start_time",

@@ -1,5 +1,6 @@
 """Typed ORM mappings, one module per aggregate."""
 
+from movr.models.active_ride import ActiveRide
 from movr.models.base import Base
 from movr.models.idempotency import IdempotencyKey
 from movr.models.ride import Ride
@@ -8,6 +9,7 @@ from movr.models.user import User
 from movr.models.vehicle import Vehicle, VehicleStatus, VehicleType
 
 __all__ = [
+    "ActiveRide",
     "ApiToken",
     "Base",
     "IdempotencyKey",

@@ -13,7 +13,7 @@ from sqlalchemy import Float, Numeric, Row, Select, bindparam, func, select, tex
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from movr.models import Ride, Vehicle, VehicleStatus
+from movr.models import ActiveRide, Ride, Vehicle, VehicleStatus
 from movr.models.base import LOCATION_MAX
 from movr.services.errors import (
     AlreadyRiding,
@@ -26,8 +26,8 @@ from movr.services.errors import (
 from movr.services.pagination import Page, PageRequest, newest_first, to_page
 from movr.services.positions import Position
 
-RIDER_CONSTRAINT = "rides_one_active_per_rider"
-VEHICLE_CONSTRAINT = "rides_one_active_per_vehicle"
+RIDER_CONSTRAINT = "active_rides_rider_key"
+VEHICLE_CONSTRAINT = "active_rides_vehicle_key"
 UNLOCK_FEE = Decimal("1.00")
 PER_MINUTE = Decimal("0.15")
 RIDE_COLUMNS = tuple(column.key for column in Ride.__table__.columns)
@@ -88,22 +88,31 @@ START_RIDE = text(
                            start_latitude, start_longitude)
         SELECT city, id, :rider_id, last_location, latitude, longitude FROM claimed
         RETURNING *
+    ), activated AS (
+        -- its unique keys refuse a second active ride per vehicle or per rider
+        INSERT INTO active_rides (ride_id, vehicle_id, rider_id, city)
+        SELECT id, vehicle_id, rider_id, city FROM opened
+        RETURNING ride_id
     )
     SELECT opened.*, claimed.type, claimed.brand, claimed.color
     FROM opened JOIN claimed ON claimed.id = opened.vehicle_id
+    JOIN activated ON activated.ride_id = opened.id
     """
 ).bindparams(bindparam("cities", expanding=True))
 
 END_RIDE = text(
     """
-    WITH ended AS (
+    WITH closed AS (
+        DELETE FROM active_rides WHERE ride_id = :ride_id AND rider_id = :rider_id
+        RETURNING ride_id
+    ), ended AS (
         UPDATE rides SET end_time = now(), end_location = :location,
             end_latitude = coalesce(:latitude, start_latitude),
             end_longitude = coalesce(:longitude, start_longitude),
             revenue = round(:unlock_fee + :per_minute
                             * extract(epoch FROM now() - start_time) / 60, 2)
-        WHERE id = :ride_id AND rider_id = :rider_id AND end_time IS NULL
-        RETURNING *
+        FROM closed WHERE rides.id = closed.ride_id AND rides.end_time IS NULL
+        RETURNING rides.*
     ), freed AS (
         UPDATE vehicles SET status = 'available', last_location = ended.end_location,
             latitude = ended.end_latitude, longitude = ended.end_longitude
@@ -129,8 +138,8 @@ def start_ride(
 ) -> RideView:
     """Claim an available vehicle of this region and open a ride on it, in one statement.
 
-    The conditional UPDATE makes exactly one of many concurrent starters win; the partial unique
-    indexes on open rides are the database's backstop for both invariants.
+    The conditional UPDATE makes exactly one of many concurrent starters win; the unique keys
+    of active_rides are the database's backstop for both invariants.
     """
     parameters = {"vehicle_id": vehicle_id, "rider_id": rider_id, "cities": list(region_cities)}
     try:
@@ -231,5 +240,5 @@ def get_ride(session: Session, rider_id: uuid.UUID, ride_id: uuid.UUID) -> RideV
 
 def count_active(session: Session, cities: Collection[str]) -> int:
     """Rides in progress in these cities (one indexed count)."""
-    query = select(func.count()).where(Ride.city.in_(cities), Ride.end_time.is_(None))
+    query = select(func.count()).where(ActiveRide.city.in_(cities))
     return session.scalar(query) or 0

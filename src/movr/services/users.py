@@ -13,7 +13,7 @@ from sqlalchemy import exists, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from movr.models import ApiToken, Ride, User, Vehicle, VehicleStatus
+from movr.models import ActiveRide, ApiToken, User, Vehicle, VehicleStatus
 from movr.models.base import EMAIL_MAX, NAME_MAX, USERNAME_MAX
 from movr.regions import RegionMap
 from movr.services.errors import (
@@ -252,7 +252,7 @@ def delete_account(session: Session, user_id: uuid.UUID) -> None:
     Refused while the user rides or one of their vehicles is being ridden. One statement: the
     conditions and both writes are checked and applied together.
     """
-    riding = exists().where(Ride.rider_id == user_id, Ride.end_time.is_(None))
+    riding = exists().where(ActiveRide.rider_id == user_id)
     vehicle_in_use = exists().where(
         Vehicle.owner_id == user_id, Vehicle.status == VehicleStatus.IN_USE.value
     )

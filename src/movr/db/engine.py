@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, create_engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from movr.config import Settings
@@ -31,6 +31,18 @@ class Database:
         self.engine.dispose()
 
 
+def session_options(settings: Settings, url: str) -> str:
+    """Server settings for every connection (libpq `options`)."""
+    options = [f"-c statement_timeout={settings.statement_timeout_ms}"]
+    if make_url(url).get_backend_name() == "postgresql":
+        # At SERIALIZABLE a sequential scan takes a predicate lock on the whole table, so any
+        # concurrent write to it can abort the reader; on small tables the planner prefers
+        # such scans. PostgreSQL's manual suggests steering it to index scans; every MovR
+        # query has one. (CockroachDB has no such locks and no such setting.)
+        options.append("-c enable_seqscan=off")
+    return " ".join(options)
+
+
 def create_database(settings: Settings, url: str) -> Database:
     """Build the engine for `url` with MovR's pool, timeout and isolation settings."""
     engine = create_engine(
@@ -49,7 +61,7 @@ def create_database(settings: Settings, url: str) -> Database:
         connect_args={
             "application_name": f"movr-{settings.region}",
             "connect_timeout": 5,
-            "options": f"-c statement_timeout={settings.statement_timeout_ms}",
+            "options": session_options(settings, url),
         },
     )
     return database_from_engine(engine)

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint format lock clean
+.PHONY: install demo test lint format lock clean screenshots
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,9 @@ demo: install  ## embedded database + migrations + demo data + server on $PORT (
 
 test: install lint  ## the whole suite: lint, types, and every test against a real PostgreSQL
 	$(BIN)/python -m pytest
+
+screenshots: install  ## refresh docs/screenshots from a real browser
+	MOVR_SCREENSHOTS_DIR=docs/screenshots $(BIN)/python -m pytest tests/browser/test_screenshots.py -q
 
 lint: install
 	$(BIN)/ruff check .

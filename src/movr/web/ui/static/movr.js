@@ -92,8 +92,8 @@
     });
   }
 
+  confirmations();  // at once (the script is deferred): no early click skips a confirmation
   document.addEventListener("DOMContentLoaded", function () {
-    confirmations();
     liveDurations();
     if (typeof L === "undefined") { return; }  // Leaflet failed to load: the tables still work
     document.querySelectorAll("#map[data-markers]").forEach(vehicleMap);

@@ -86,6 +86,7 @@ def test_cockroachdb_ddl_is_multi_region(region_map: RegionMap) -> None:
         "CREATE UNIQUE INDEX active_rides_vehicle_key ON active_rides (region, vehicle_id)" in sql
     )
     assert "CREATE UNIQUE INDEX active_rides_rider_key ON active_rides (rider_id)" in sql
+    assert 'DROP INDEX "rides"@"rides_one_active_per_rider"' in sql  # CockroachDB's form
     assert "DEFAULT gen_random_uuid()" in sql
     assert "GENERATED ALWAYS" not in sql
     assert "DO $$" not in sql  # PostgreSQL-only statements stay out of the CockroachDB DDL

@@ -23,6 +23,14 @@ def region_map() -> RegionMap:
     return value
 
 
+def drop_index(name: str, table: str) -> None:
+    """Drop an index, in CockroachDB's documented `table@index` form where needed."""
+    if is_cockroach():
+        op.execute(f'DROP INDEX "{table}"@"{name}"')
+    else:
+        op.drop_index(name, table_name=table)
+
+
 def is_cockroach() -> bool:
     """True when migrating (or rendering SQL for) CockroachDB."""
     return op.get_context().dialect.name == "cockroachdb"

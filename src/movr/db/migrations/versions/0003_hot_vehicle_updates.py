@@ -28,7 +28,7 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     """Swap the listing index; leave free space for HOT updates (PostgreSQL only)."""
-    op.drop_index("vehicles_city_status_idx", table_name="vehicles")
+    support.drop_index("vehicles_city_status_idx", "vehicles")
     op.create_index(
         "vehicles_city_added_idx",
         "vehicles",
@@ -44,7 +44,7 @@ def downgrade() -> None:
     if not support.is_cockroach():
         op.execute("ALTER TABLE vehicles RESET (fillfactor)")
         op.execute("ALTER TABLE rides RESET (fillfactor)")
-    op.drop_index("vehicles_city_added_idx", table_name="vehicles")
+    support.drop_index("vehicles_city_added_idx", "vehicles")
     op.create_index(
         "vehicles_city_status_idx",
         "vehicles",

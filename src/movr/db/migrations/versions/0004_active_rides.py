@@ -50,8 +50,8 @@ def upgrade() -> None:
         "INSERT INTO active_rides (ride_id, vehicle_id, rider_id, city) "
         "SELECT id, vehicle_id, rider_id, city FROM rides WHERE end_time IS NULL"
     )
-    op.drop_index("rides_one_active_per_vehicle", table_name="rides")
-    op.drop_index("rides_one_active_per_rider", table_name="rides")
+    support.drop_index("rides_one_active_per_vehicle", "rides")
+    support.drop_index("rides_one_active_per_rider", "rides")
 
 
 def downgrade() -> None:

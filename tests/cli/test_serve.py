@@ -200,3 +200,11 @@ def test_requests_fail_fast_while_the_database_is_down_and_recover(served: Serve
         stored = {str(r) for r in connection.scalars(text("SELECT id FROM rides"))}
     engine.dispose()
     assert set(started) <= stored, "a ride acknowledged with 201 was lost"
+    # Two gunicorn workers served these rides; /metrics must add up both (multiprocess mode).
+    scraped = httpx.get(f"{served.url}/metrics", timeout=10).text
+    counted = next(
+        float(line.rsplit(" ", 1)[1])
+        for line in scraped.splitlines()
+        if line.startswith("movr_rides_started_total{")
+    )
+    assert counted >= len(started)  # one worker alone would show about half

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.test_demo import free_port, wait_for
+from tests.processes import free_port, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 MIN_CASES = 1000

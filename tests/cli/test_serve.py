@@ -23,8 +23,8 @@ from movr.db.embedded import EmbeddedPostgres
 from movr.db.engine import create_database
 from movr.db.transaction import run_in_transaction
 from movr.regions import RegionMap
-from tests.cli.test_demo import free_port, wait_for
 from tests.factories import make_user, make_vehicle
+from tests.processes import free_port, wait_for
 
 SECRET = "a-test-secret-key-of-some-length"
 

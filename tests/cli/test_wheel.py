@@ -13,10 +13,8 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -25,6 +23,7 @@ import pytest
 from sqlalchemy import create_engine, make_url, text
 
 from movr.db.migrate import head_revision
+from tests.processes import free_port, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 INSTALL_TIMEOUT = 600  # seconds; a cold pip cache downloads every locked distribution
@@ -43,12 +42,6 @@ def dockerfile() -> dict[str, str]:
         if keyword.isalpha() and keyword.isupper():
             instructions[keyword] = arguments.strip()
     return instructions
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def environment(venv: Path, **extra: str) -> dict[str, str]:
@@ -73,20 +66,6 @@ def run(
         f"{' '.join(args)} exited with {result.returncode}\n{result.stdout}\n{result.stderr}"
     )
     return result
-
-
-def wait_for(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"movr serve exited early with {process.returncode}:\n{log.read_text()}")
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.3)
-    pytest.fail(f"{url} did not answer 200 within {timeout}s:\n{log.read_text()}")
 
 
 @pytest.fixture
@@ -187,7 +166,7 @@ def test_wheel_installs_from_the_runtime_lock_and_serves(tmp_path: Path, scratch
         )
     try:
         base = f"http://127.0.0.1:{port}"
-        wait_for(f"{base}/healthz", server, log)
+        wait_for(f"{base}/healthz", server, log=log)
         run(["/bin/sh", "-c", healthcheck], cwd=tmp_path, env=env, timeout=10)
         with httpx.Client(base_url=base, timeout=10) as client:
             ready = client.get("/readyz")

@@ -1,0 +1,41 @@
+"""Helpers for tests that run MovR as a real process."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(
+    url: str,
+    process: subprocess.Popen[Any],
+    timeout: float = 90,
+    log: Path | None = None,
+) -> httpx.Response:
+    """The first 200 answer of `url`; fails if the process exits or the time runs out."""
+    detail = lambda: f":\n{log.read_text()}" if log is not None and log.exists() else ""  # noqa: E731
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"{process.args!r} exited early with {process.returncode}{detail()}")
+        try:
+            response = httpx.get(url, timeout=2)
+            if response.status_code == 200:
+                return response
+        except httpx.TransportError:
+            pass
+        time.sleep(0.3)
+    pytest.fail(f"{url} did not answer 200 within {timeout}s{detail()}")

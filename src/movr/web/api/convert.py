@@ -12,16 +12,8 @@ from movr.web.auth import CurrentUser
 
 
 def me_out(user: User | Account | CurrentUser) -> Me:
-    """Your own account."""
-    return Me(
-        id=user.id,
-        city=user.city,
-        first_name=user.first_name or "",
-        last_name=user.last_name or "",
-        email=user.email or "",
-        username=user.username or "",
-        created_at=user.created_at,
-    )
+    """Your own account (any object with the account's attributes)."""
+    return Me.model_validate(user, from_attributes=True)
 
 
 def vehicle_out(vehicle: Vehicle, viewer: uuid.UUID) -> VehicleOut:

@@ -7,11 +7,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Interval, bindparam, text
 from sqlalchemy.orm import Session
 
-from movr.models import IdempotencyKey
 from movr.services.errors import DomainError
 
 KEY_MAX = 255
@@ -44,6 +42,31 @@ def request_fingerprint(method: str, path: str, body: bytes) -> str:
     return hashlib.sha256(b"\0".join([method.encode(), path.encode(), body])).hexdigest()
 
 
+# Plain SQL: the ORM form of this upsert was compiled afresh on every request (it was half the
+# CPU time of an idempotent ride action; bench/RESULTS.md).
+CLAIM = text(
+    """
+    INSERT INTO idempotency_keys (user_id, key, city, request_hash, expires_at)
+    VALUES (:user_id, :key, :city, :request_hash, now() + :ttl)
+    ON CONFLICT (user_id, key) DO UPDATE
+        SET request_hash = excluded.request_hash, response_status = NULL,
+            response_body = NULL, created_at = now(), expires_at = excluded.expires_at
+        WHERE idempotency_keys.expires_at <= now()
+    RETURNING key
+    """
+).bindparams(bindparam("ttl", type_=Interval()))
+
+STORED = text(
+    "SELECT request_hash, response_status, response_body FROM idempotency_keys "
+    "WHERE user_id = :user_id AND key = :key"
+)
+
+STORE = text(
+    "UPDATE idempotency_keys SET response_status = :status, response_body = :body "
+    "WHERE user_id = :user_id AND key = :key"
+)
+
+
 def claim(
     session: Session,
     user_id: uuid.UUID,
@@ -58,37 +81,13 @@ def claim(
     None means the caller owns the key (new, or the old one expired) and must `store` a response
     in the same transaction. A key reused for a different request raises IdempotencyKeyReused.
     """
+    identity = {"user_id": user_id, "key": key}
     taken = session.execute(
-        insert(IdempotencyKey)
-        .values(
-            user_id=user_id,
-            key=key,
-            city=city,
-            request_hash=fingerprint,
-            expires_at=func.now() + ttl,
-        )
-        .on_conflict_do_update(
-            index_elements=[IdempotencyKey.user_id, IdempotencyKey.key],
-            set_={
-                "request_hash": fingerprint,
-                "response_status": None,
-                "response_body": None,
-                "created_at": func.now(),
-                "expires_at": func.now() + ttl,
-            },
-            where=IdempotencyKey.expires_at <= func.now(),
-        )
-        .returning(IdempotencyKey.key)
+        CLAIM, identity | {"city": city, "request_hash": fingerprint, "ttl": ttl}
     ).first()
     if taken is not None:
         return None
-    stored = session.execute(
-        select(
-            IdempotencyKey.request_hash,
-            IdempotencyKey.response_status,
-            IdempotencyKey.response_body,
-        ).where(IdempotencyKey.user_id == user_id, IdempotencyKey.key == key)
-    ).one()
+    stored = session.execute(STORED, identity).one()
     if stored.request_hash != fingerprint:
         raise IdempotencyKeyReused("This Idempotency-Key was already used for a different request.")
     if stored.response_status is None or stored.response_body is None:
@@ -99,7 +98,5 @@ def claim(
 def store(session: Session, user_id: uuid.UUID, key: str, response: StoredResponse) -> None:
     """Remember the response for the key claimed in this transaction."""
     session.execute(
-        update(IdempotencyKey)
-        .where(IdempotencyKey.user_id == user_id, IdempotencyKey.key == key)
-        .values(response_status=response.status, response_body=response.body)
+        STORE, {"user_id": user_id, "key": key, "status": response.status, "body": response.body}
     )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -39,3 +41,16 @@ def wait_for(
             pass
         time.sleep(0.3)
     pytest.fail(f"{url} did not answer 200 within {timeout}s{detail()}")
+
+
+def start_demo(port: int, data_dir: Path, stdout: Any = subprocess.DEVNULL, **env: str) -> Any:
+    """`movr demo` as a child process on `port` with its own data folder (never DATABASE_URL)."""
+    environment = dict(os.environ, PORT=str(port), MOVR_DATA_DIR=str(data_dir), **env)
+    environment.pop("DATABASE_URL", None)
+    return subprocess.Popen(
+        [sys.executable, "-m", "movr.cli", "demo"],
+        env=environment,
+        stdout=stdout,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.processes import free_port, wait_for
+from tests.processes import free_port, start_demo, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 MIN_CASES = 1000
@@ -21,23 +21,12 @@ MIN_CASES = 1000
 def test_schemathesis_finds_no_failures(tmp_path: Path) -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = dict(
-        os.environ,
-        PORT=str(port),
-        MOVR_DATA_DIR=str(tmp_path / "data"),
-        MOVR_RATE_LIMITS="off",
-        MOVR_FUZZ_URL=base,
-        SCHEMATHESIS_HOOKS="tests.schemathesis_hooks",
-        PYTHONPATH=str(ROOT),
-    )
-    env.pop("DATABASE_URL", None)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "movr.cli", "demo"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
+    fuzz_env = {
+        "MOVR_FUZZ_URL": base,
+        "SCHEMATHESIS_HOOKS": "tests.schemathesis_hooks",
+        "PYTHONPATH": str(ROOT),
+    }
+    server = start_demo(port, tmp_path / "data", MOVR_RATE_LIMITS="off", **fuzz_env)
     try:
         wait_for(f"{base}/healthz", server)
         fuzz = subprocess.run(  # noqa: S603
@@ -55,7 +44,7 @@ def test_schemathesis_finds_no_failures(tmp_path: Path) -> None:
                 "2026",
                 "--no-color",
             ],
-            env=env,
+            env=dict(os.environ, **fuzz_env),
             cwd=tmp_path,
             capture_output=True,
             text=True,

@@ -2,31 +2,21 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import httpx
 import pytest
 
 from movr.db.embedded import EmbeddedPostgres
-from tests.processes import free_port, wait_for
+from tests.processes import free_port, start_demo, wait_for
 
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
 def test_demo_serves_seeded_data_and_stops_cleanly(tmp_path: Path, stop_signal: int) -> None:
     port = free_port()
-    env = dict(os.environ, PORT=str(port), MOVR_DATA_DIR=str(tmp_path / "data"))
-    env.pop("DATABASE_URL", None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "movr.cli", "demo"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    process = start_demo(port, tmp_path / "data", stdout=subprocess.PIPE)
     try:
         health = wait_for(f"http://127.0.0.1:{port}/healthz", process)
         assert health.status_code == 200

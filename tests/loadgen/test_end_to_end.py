@@ -9,25 +9,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.processes import free_port, wait_for
+from tests.processes import free_port, start_demo, wait_for
 
 
 def test_load_against_demo_passes_and_checks_invariants(tmp_path: Path) -> None:
     port = free_port()
-    env = dict(
-        os.environ, PORT=str(port), MOVR_DATA_DIR=str(tmp_path / "data"), MOVR_RATE_LIMITS="off"
-    )
-    env.pop("DATABASE_URL", None)
     # A file, not a pipe: request logs under load would fill a pipe nobody reads and stall it.
     demo_log = tmp_path / "demo.log"
     with demo_log.open("w", encoding="utf-8") as log:
-        demo = subprocess.Popen(
-            [sys.executable, "-m", "movr.cli", "demo"],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+        demo = start_demo(port, tmp_path / "data", stdout=log, MOVR_RATE_LIMITS="off")
     try:
         wait_for(f"http://127.0.0.1:{port}/api/v1/cities", demo)
         report_path = tmp_path / "report.json"
@@ -50,7 +40,7 @@ def test_load_against_demo_passes_and_checks_invariants(tmp_path: Path) -> None:
                 "--json",
                 str(report_path),
             ],
-            env=env,
+            env=dict(os.environ, MOVR_DATA_DIR=str(tmp_path / "data")),
             capture_output=True,
             text=True,
             timeout=60,

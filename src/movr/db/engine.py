@@ -64,11 +64,6 @@ def create_database(settings: Settings, url: str) -> Database:
             "options": session_options(settings, url),
         },
     )
-    return database_from_engine(engine)
-
-
-def database_from_engine(engine: Engine) -> Database:
-    """Wrap an existing engine (tests bind it to a connection inside an outer transaction)."""
     autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
     return Database(
         engine=engine,

@@ -1,3 +1,3 @@
 """MovR: a global vehicle-sharing web application."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

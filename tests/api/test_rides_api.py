@@ -131,6 +131,34 @@ def test_a_refusal_is_replayed_too(api: ApiClient, session: Session) -> None:
     assert again.mimetype == "application/problem+json"
 
 
+def test_a_refusal_by_a_unique_key_is_stored_and_replayed(api: ApiClient, session: Session) -> None:
+    # already_riding comes from active_rides' unique key, which aborts the transaction: the
+    # refusal is stored by a transaction of its own, and still answers after the ride ends.
+    ride = api.post("/rides", {"vehicle_id": str(make_vehicle(session, make_user(session)).id)})
+    second = {"vehicle_id": str(make_vehicle(session, make_user(session)).id)}
+    key = {"Idempotency-Key": "second-ride"}
+    first = api.post("/rides", second, headers=key)
+    assert (first.status_code, first.json["code"]) == (409, "already_riding")  # type: ignore[index]
+    assert api.post(f"/rides/{ride.json['id']}/end", {"location": "Dock"}).status_code == 200  # type: ignore[index]
+    again = api.post("/rides", second, headers=key)
+    assert again.get_data() == first.get_data()
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert ride_count(session) == 1
+
+
+def test_a_replay_rolls_back_the_work_it_repeated(api: ApiClient, session: Session) -> None:
+    vehicle = make_vehicle(session, make_user(session))
+    key = {"Idempotency-Key": "start-once"}
+    first = api.post("/rides", {"vehicle_id": str(vehicle.id)}, headers=key)
+    assert api.post(f"/rides/{first.json['id']}/end", {"location": "Dock"}).status_code == 200  # type: ignore[index]
+    # The vehicle is free again, so the repeat really starts a ride before it meets the key:
+    # that ride must vanish with the repeat's transaction.
+    again = api.post("/rides", {"vehicle_id": str(vehicle.id)}, headers=key)
+    assert (again.status_code, again.get_data()) == (201, first.get_data())
+    assert ride_count(session) == 1
+    assert session.get_one(Vehicle, vehicle.id, populate_existing=True).status == "available"
+
+
 def test_end_with_the_same_idempotency_key_replays(api: ApiClient, session: Session) -> None:
     ride = api.post(
         "/rides", {"vehicle_id": str(make_vehicle(session, make_user(session)).id)}

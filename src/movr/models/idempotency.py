@@ -12,7 +12,11 @@ from movr.models.base import Base, City, CreatedAt
 
 
 class IdempotencyKey(Base):
-    """One user's key and the response it produced (NULL while the request is in flight)."""
+    """One user's key and the response it produced, written together.
+
+    The response columns are nullable for rows of MovR before 0.2, which claimed a key before
+    the work and filled in the response after it.
+    """
 
     __tablename__ = "idempotency_keys"
 

@@ -141,7 +141,7 @@ def db(connection: Connection) -> Database:
     sessions = sessionmaker(
         bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
     )
-    return Database(engine=connection.engine, sessions=sessions, read_sessions=sessions)
+    return Database(engine=connection.engine, sessions=sessions, autocommit_sessions=sessions)
 
 
 @pytest.fixture

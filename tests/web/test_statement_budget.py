@@ -18,6 +18,7 @@ from movr.db.roundtrips import StatementCounter
 from movr.db.transaction import run_in_transaction
 from movr.services import rides
 from movr.web.app import create_app
+from tests.api.conftest import API, token_for
 from tests.factories import make_user, make_vehicle
 from tests.web.conftest import csrf_token, log_in
 
@@ -83,3 +84,31 @@ def test_requests_stay_within_their_statement_budget(
         record_property(f"statements_{name}_{rows}_rows", len(statements))
         print(f"{name} ({rows} rows): {len(statements)} statements: {statements}")
         assert len(statements) <= BUDGETS[name], (name, statements)
+
+
+def test_keyed_api_ride_actions_send_the_token_lookup_and_one_statement(
+    real_client: FlaskClient, committed_db: Database
+) -> None:
+    rider = commit(committed_db, make_user)
+    vehicle = commit(committed_db, lambda s: make_vehicle(s, make_user(s)))
+    token = token_for(real_client, rider)
+    counter = StatementCounter(committed_db.engine)
+
+    def post(path: str, body: dict[str, str], key: str) -> Any:
+        return real_client.post(
+            f"{API}{path}",
+            json=body,
+            headers={"Authorization": f"Bearer {token}", "Idempotency-Key": key},
+        )
+
+    with counter.counting() as start:
+        started = post("/rides", {"vehicle_id": str(vehicle.id)}, "start-key")
+    assert started.status_code == 201
+    with counter.counting() as end:
+        ended = post(f"/rides/{started.json['id']}/end", {"location": "Pier"}, "end-key")  # type: ignore[index]
+    assert ended.status_code == 200
+    for statements in (start, end):
+        # No BEGIN/COMMIT: the ride, its vehicle, active_rides and the key in one statement.
+        assert len(statements) == 2, statements
+        assert "FROM api_tokens" in statements[0]
+        assert statements[1].startswith("WITH")

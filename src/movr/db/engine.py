@@ -17,9 +17,10 @@ class Database:
     engine: Engine
     # Units of work: BEGIN … COMMIT at SERIALIZABLE.
     sessions: sessionmaker[Session]
-    # Single-statement reads in autocommit: one round trip, no BEGIN/COMMIT. Each statement is
-    # its own (implicit, serializable) transaction, so a read unit must be one statement.
-    read_sessions: sessionmaker[Session]
+    # Single-statement units in autocommit: one round trip, no BEGIN/COMMIT. Each statement is
+    # its own implicit transaction (serializable: see session_options), so such a unit must
+    # be one statement.
+    autocommit_sessions: sessionmaker[Session]
 
     @property
     def is_cockroachdb(self) -> bool:
@@ -33,7 +34,12 @@ class Database:
 
 def session_options(settings: Settings, url: str) -> str:
     """Server settings for every connection (libpq `options`)."""
-    options = [f"-c statement_timeout={settings.statement_timeout_ms}"]
+    options = [
+        f"-c statement_timeout={settings.statement_timeout_ms}",
+        # Autocommit statements run at the default level: make it SERIALIZABLE whatever the
+        # server's or database's default is.
+        "-c default_transaction_isolation=serializable",
+    ]
     if make_url(url).get_backend_name() == "postgresql":
         # At SERIALIZABLE a sequential scan takes a predicate lock on the whole table, so any
         # concurrent write to it can abort the reader; on small tables the planner prefers
@@ -68,5 +74,5 @@ def create_database(settings: Settings, url: str) -> Database:
     return Database(
         engine=engine,
         sessions=sessionmaker(engine, expire_on_commit=False),
-        read_sessions=sessionmaker(autocommit, expire_on_commit=False),
+        autocommit_sessions=sessionmaker(autocommit, expire_on_commit=False),
     )

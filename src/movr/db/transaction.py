@@ -8,7 +8,6 @@ from collections.abc import Callable
 from typing import Protocol, TypeVar
 
 import structlog
-from psycopg import pq
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -76,15 +75,6 @@ class LoggingListener:
 def sqlstate_of(error: DBAPIError) -> str | None:
     """The SQLSTATE of a driver error, when the driver reports one."""
     return getattr(error.orig, "sqlstate", None)
-
-
-def transaction_aborted(session: Session) -> bool:
-    """True when the database refused a statement of this transaction and will run no more
-    of it (PostgreSQL and CockroachDB both answer only ROLLBACK then)."""
-    driver = session.connection().connection.driver_connection
-    return bool(
-        driver is not None and driver.info.transaction_status == pq.TransactionStatus.INERROR
-    )
 
 
 def backoff_delay(policy: RetryPolicy, attempt: int, rng: Callable[[], float]) -> float:

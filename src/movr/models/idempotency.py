@@ -1,4 +1,4 @@
-"""Stored first responses of idempotent API requests."""
+"""Stored first answers of idempotent API requests."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from movr.models.base import Base, City, CreatedAt
 
 
 class IdempotencyKey(Base):
-    """One user's key and the response it produced, written together.
+    """One user's key and the answer of its first request, written with that request's work.
 
-    The response columns are nullable for rows of MovR before 0.2, which claimed a key before
-    the work and filled in the response after it.
+    A success names the ride it started or ended (`ride_id`); a refusal keeps its status and
+    body. A row with neither was left by MovR before 0.2, which claimed keys ahead of the work.
     """
 
     __tablename__ = "idempotency_keys"
@@ -26,5 +26,6 @@ class IdempotencyKey(Base):
     request_hash: Mapped[str] = mapped_column(String(64))
     response_status: Mapped[int | None]
     response_body: Mapped[str | None] = mapped_column(Text)
+    ride_id: Mapped[uuid.UUID | None]
     created_at: Mapped[CreatedAt]
     expires_at: Mapped[datetime]

@@ -1,4 +1,10 @@
-"""Idempotency keys: a request's first response is stored by the transaction that produced it."""
+"""Idempotency keys: a request's first answer is stored by the statement that did its work.
+
+A keyed ride action writes its key in the ride's own statement (see `remembering`), so the key
+exists exactly when the work was done; a repeat's statement meets the key's unique index, fails
+as a whole (changing nothing) and answers what the key remembers. Refusals are remembered by a
+statement of their own, since nothing was written.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +12,16 @@ import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import Interval, bindparam, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from movr.services.errors import DomainError
 
 KEY_MAX = 255
+KEY_CONSTRAINT = "idempotency_keys_pkey"
 
 
 class IdempotencyKeyReused(DomainError):
@@ -30,20 +39,12 @@ class IdempotencyKeyInFlight(DomainError):
 
 
 class KeyTaken(Exception):
-    """The key already holds an answer: the transaction that met it must roll back."""
-
-
-@dataclass(frozen=True, slots=True)
-class StoredResponse:
-    """What the first request answered."""
-
-    status: int
-    body: str
+    """The key already holds an answer; the statement that met it changed nothing."""
 
 
 @dataclass(frozen=True, slots=True)
 class Claim:
-    """One user's key for one request (its fingerprint) and how long it is remembered."""
+    """One user's key for one request (its fingerprint), and how long it is remembered."""
 
     user_id: uuid.UUID
     key: str
@@ -52,21 +53,73 @@ class Claim:
     ttl: timedelta
 
 
+@dataclass(frozen=True, slots=True)
+class StoredResponse:
+    """A refusal as first answered: its HTTP status and body."""
+
+    status: int
+    body: str
+
+
+@dataclass(frozen=True, slots=True)
+class Remembered:
+    """What a taken key holds: the ride its request made, or the refusal it got."""
+
+    ride_id: uuid.UUID | None
+    refusal: StoredResponse | None
+    expired: bool
+
+
 def request_fingerprint(method: str, path: str, body: bytes) -> str:
     """SHA-256 over what makes two requests "the same"."""
     return hashlib.sha256(b"\0".join([method.encode(), path.encode(), body])).hexdigest()
 
 
-# Plain SQL: the ORM form of this upsert was compiled afresh on every request (it was half the
-# CPU time of an idempotent ride action; bench/RESULTS.md). An expired key is taken over.
-REMEMBER = text(
+def remembering(ride: str) -> str:
+    """A CTE that stores the key (if any) naming the ride returned by the CTE `ride`.
+
+    For the statement of a ride action, whose parameters come from `key_parameters`. A plain
+    INSERT: a key already there fails the whole statement (KeyTaken), so a repeat changes nothing.
+    """
+    return f"""remembered AS (
+        INSERT INTO idempotency_keys (user_id, key, city, request_hash, ride_id, expires_at)
+        SELECT rider_id, CAST(:key AS text), :key_city, :key_request_hash, id, now() + :key_ttl
+        FROM {ride} WHERE CAST(:key AS text) IS NOT NULL
+        RETURNING key
+    )"""  # noqa: S608 -- `ride` is a CTE name of ours, never input
+
+
+KEY_BINDS = (bindparam("key_ttl", type_=Interval()),)
+
+
+def key_parameters(claim: Claim | None) -> dict[str, Any]:
+    """The parameters of `remembering` (all NULL without a key)."""
+    if claim is None:
+        return {"key": None, "key_city": None, "key_request_hash": None, "key_ttl": None}
+    return {
+        "key": claim.key,
+        "key_city": claim.city,
+        "key_request_hash": claim.fingerprint,
+        "key_ttl": claim.ttl,
+    }
+
+
+def raise_if_key_taken(error: IntegrityError) -> None:
+    """KeyTaken when a ride statement failed on the key's unique index."""
+    if KEY_CONSTRAINT in str(error.orig):
+        raise KeyTaken from None
+
+
+# Plain SQL: the ORM form of an upsert was compiled afresh on every request (bench/RESULTS.md).
+# An expired key is taken over.
+REMEMBER_REFUSAL = text(
     """
     INSERT INTO idempotency_keys (user_id, key, city, request_hash, response_status,
                                   response_body, expires_at)
     VALUES (:user_id, :key, :city, :request_hash, :status, :body, now() + :ttl)
     ON CONFLICT (user_id, key) DO UPDATE
         SET request_hash = excluded.request_hash, response_status = excluded.response_status,
-            response_body = excluded.response_body, created_at = now(),
+            response_body = excluded.response_body, ride_id = NULL, created_at = now(),
             expires_at = excluded.expires_at
         WHERE idempotency_keys.expires_at <= now()
     RETURNING key
@@ -74,27 +127,26 @@ REMEMBER = text(
 ).bindparams(bindparam("ttl", type_=Interval()))
 
 STORED = text(
-    "SELECT request_hash, response_status, response_body FROM idempotency_keys "
-    "WHERE user_id = :user_id AND key = :key"
+    "SELECT request_hash, response_status, response_body, ride_id, expires_at <= now() AS expired "
+    "FROM idempotency_keys WHERE user_id = :user_id AND key = :key"
+)
+
+FORGET_EXPIRED = text(
+    "DELETE FROM idempotency_keys WHERE user_id = :user_id AND key = :key AND expires_at <= now()"
 )
 
 
-def remember(session: Session, claim: Claim, response: StoredResponse) -> None:
-    """Store `response` as the key's answer, in the transaction that did the work.
-
-    One statement after the work, instead of claiming the key before it: a repeat finds the
-    key taken and rolls its own work back (KeyTaken), and no reader ever sees a key without
-    its answer. Concurrent first uses of a key meet at its unique index; one commits.
-    """
+def remember_refusal(session: Session, claim: Claim, refusal: StoredResponse) -> None:
+    """Store a refusal as the key's answer (one statement); KeyTaken if the key is taken."""
     taken = session.execute(
-        REMEMBER,
+        REMEMBER_REFUSAL,
         {
             "user_id": claim.user_id,
             "key": claim.key,
             "city": claim.city,
             "request_hash": claim.fingerprint,
-            "status": response.status,
-            "body": response.body,
+            "status": refusal.status,
+            "body": refusal.body,
             "ttl": claim.ttl,
         },
     ).first()
@@ -102,16 +154,26 @@ def remember(session: Session, claim: Claim, response: StoredResponse) -> None:
         raise KeyTaken(claim.key)
 
 
-def first_response(session: Session, claim: Claim) -> StoredResponse:
-    """The answer stored for a taken key; IdempotencyKeyReused if it answered another request.
+def remembered(session: Session, claim: Claim) -> Remembered:
+    """What a taken key holds; IdempotencyKeyReused if it answered a different request.
 
-    Keys are never deleted (an expired one is taken over), so the row that refused `remember`
-    is there.
+    Keys are only deleted once expired (`forget_expired`), so the row that refused the key is
+    there unless it expired meanwhile, which `expired` tells.
     """
-    stored = session.execute(STORED, {"user_id": claim.user_id, "key": claim.key}).one()
+    stored = session.execute(STORED, {"user_id": claim.user_id, "key": claim.key}).first()
+    if stored is None or stored.expired:
+        return Remembered(ride_id=None, refusal=None, expired=True)
     if stored.request_hash != claim.fingerprint:
         raise IdempotencyKeyReused("This Idempotency-Key was already used for a different request.")
+    if stored.ride_id is not None:
+        return Remembered(ride_id=stored.ride_id, refusal=None, expired=False)
     if stored.response_status is None or stored.response_body is None:
         # Only MovR before 0.2 claimed keys ahead of the work; seen during a rolling upgrade.
         raise IdempotencyKeyInFlight("A request with this Idempotency-Key is still running.")
-    return StoredResponse(stored.response_status, stored.response_body)
+    refusal = StoredResponse(stored.response_status, stored.response_body)
+    return Remembered(ride_id=None, refusal=refusal, expired=False)
+
+
+def forget_expired(session: Session, claim: Claim) -> None:
+    """Delete the key if it has expired, so that its next use starts afresh."""
+    session.execute(FORGET_EXPIRED, {"user_id": claim.user_id, "key": claim.key})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from movr.models import ActiveRide, Ride, Vehicle, VehicleStatus
 from movr.models.base import LOCATION_MAX
+from movr.services import idempotency
 from movr.services.errors import (
     AlreadyRiding,
     CityNotInRegion,
@@ -60,6 +61,18 @@ class RideView:
         """True until the ride ends."""
         return self.end_time is None
 
+    def as_started(self) -> RideView:
+        """The ride as it was when it started (what its start answered)."""
+        return replace(
+            self,
+            end_location=None,
+            end_latitude=None,
+            end_longitude=None,
+            end_time=None,
+            length=None,
+            revenue=None,
+        )
+
     @classmethod
     def from_row(cls, row: Row[Any]) -> RideView:
         """From a row of ride columns plus the vehicle's type, brand and color."""
@@ -74,9 +87,10 @@ class RideView:
 
 # The two contended writes are plain SQL: the same statements on PostgreSQL and CockroachDB,
 # readable next to docs/invariants.md, and several times cheaper in Python than building the
-# equivalent SQLAlchemy constructs on every request (measured: bench/RESULTS.md).
+# equivalent SQLAlchemy constructs on every request (measured: bench/RESULTS.md). Each is ONE
+# statement, Idempotency-Key included, so it runs as its own implicit transaction.
 START_RIDE = text(
-    """
+    f"""
     WITH claimed AS (
         UPDATE vehicles SET status = 'in_use'
         WHERE id = :vehicle_id AND status = 'available' AND city IN :cities
@@ -93,15 +107,15 @@ START_RIDE = text(
         INSERT INTO active_rides (ride_id, vehicle_id, rider_id, city)
         SELECT id, vehicle_id, rider_id, city FROM opened
         RETURNING ride_id
-    )
+    ), {idempotency.remembering("opened")}
     SELECT opened.*, claimed.type, claimed.brand, claimed.color
     FROM opened JOIN claimed ON claimed.id = opened.vehicle_id
     JOIN activated ON activated.ride_id = opened.id
-    """
-).bindparams(bindparam("cities", expanding=True))
+    """  # noqa: S608 -- a constant CTE, no input
+).bindparams(bindparam("cities", expanding=True), *idempotency.KEY_BINDS)
 
 END_RIDE = text(
-    """
+    f"""
     WITH closed AS (
         DELETE FROM active_rides WHERE ride_id = :ride_id AND rider_id = :rider_id
         RETURNING ride_id
@@ -118,15 +132,24 @@ END_RIDE = text(
             latitude = ended.end_latitude, longitude = ended.end_longitude
         FROM ended WHERE vehicles.id = ended.vehicle_id AND vehicles.status = 'in_use'
         RETURNING vehicles.id, vehicles.type, vehicles.brand, vehicles.color
-    )
+    ), {idempotency.remembering("ended")}
     SELECT ended.*, freed.type, freed.brand, freed.color
     FROM ended JOIN freed ON freed.id = ended.vehicle_id
-    """
+    """  # noqa: S608 -- a constant CTE, no input
 ).bindparams(
     bindparam("latitude", type_=Float()),
     bindparam("longitude", type_=Float()),
     bindparam("unlock_fee", type_=Numeric()),
     bindparam("per_minute", type_=Numeric()),
+    *idempotency.KEY_BINDS,
+)
+
+# Why a start claimed nothing (failure path only). A statement of its own, so the vehicle may
+# have changed since: one found available again was taken and released in between.
+REFUSED_START = text(
+    "SELECT vehicles.city, vehicles.status, "
+    "EXISTS (SELECT 1 FROM users WHERE id = :rider_id AND deleted_at IS NULL) AS rider_live "
+    "FROM (SELECT 1) AS one LEFT JOIN vehicles ON vehicles.id = :vehicle_id"
 )
 
 
@@ -135,40 +158,41 @@ def start_ride(
     rider_id: uuid.UUID,
     vehicle_id: uuid.UUID,
     region_cities: Collection[str],
+    claim: idempotency.Claim | None = None,
 ) -> RideView:
     """Claim an available vehicle of this region and open a ride on it, in one statement.
 
     The conditional UPDATE makes exactly one of many concurrent starters win; the unique keys
-    of active_rides are the database's backstop for both invariants.
+    of active_rides are the database's backstop for both invariants. With the rider's `claim`,
+    the same statement stores the Idempotency-Key (KeyTaken if it is taken: nothing changed).
     """
     parameters = {"vehicle_id": vehicle_id, "rider_id": rider_id, "cities": list(region_cities)}
     try:
-        row = session.execute(START_RIDE, parameters).first()
+        row = session.execute(START_RIDE, parameters | idempotency.key_parameters(claim)).first()
     except IntegrityError as error:
+        idempotency.raise_if_key_taken(error)
         if RIDER_CONSTRAINT in str(error.orig):
             raise AlreadyRiding("You already have an active ride; end it first.") from None
         if VEHICLE_CONSTRAINT in str(error.orig):
             raise VehicleUnavailable("Someone else just started a ride on this vehicle.") from None
         raise
     if row is None:
-        raise _refused_start(session, vehicle_id, region_cities)
+        raise _refused_start(session, rider_id, vehicle_id, region_cities)
     return RideView.from_row(row)
 
 
 def _refused_start(
-    session: Session, vehicle_id: uuid.UUID, region_cities: Collection[str]
+    session: Session, rider_id: uuid.UUID, vehicle_id: uuid.UUID, region_cities: Collection[str]
 ) -> Exception:
-    """The domain error for a start that claimed nothing (failure path only)."""
-    found = session.execute(
-        select(Vehicle.city, Vehicle.status).where(Vehicle.id == vehicle_id)
-    ).first()
-    if found is None or found.status == VehicleStatus.REMOVED.value:
+    """The domain error for a start that claimed nothing."""
+    found = session.execute(REFUSED_START, {"vehicle_id": vehicle_id, "rider_id": rider_id}).one()
+    if found.status is None or found.status == VehicleStatus.REMOVED.value:
         return NotFound("No such vehicle.")
     if found.city not in region_cities:
         return CityNotInRegion("This vehicle is in a city served by another region.")
-    if found.status != VehicleStatus.AVAILABLE.value:
-        return VehicleUnavailable("This vehicle is already in use.")
-    return NotFound("This account does not exist.")
+    if not found.rider_live:
+        return NotFound("This account does not exist.")
+    return VehicleUnavailable("This vehicle is already in use.")
 
 
 def end_ride(
@@ -178,28 +202,32 @@ def end_ride(
     *,
     location: str,
     position: Position | None = None,
+    claim: idempotency.Claim | None = None,
 ) -> RideView:
     """End the rider's own active ride at `location`; the vehicle becomes available there.
 
-    Without a position the vehicle keeps the coordinates it had at the start.
+    Without a position the vehicle keeps the coordinates it had at the start. One statement;
+    with the rider's `claim` it stores the Idempotency-Key too (KeyTaken if it is taken).
     """
     location = location.strip()
     if not location or len(location) > LOCATION_MAX:
         raise InvalidInput(
             "location", f"Enter where you left the vehicle (1 to {LOCATION_MAX} characters)."
         )
-    row = session.execute(
-        END_RIDE,
-        {
-            "ride_id": ride_id,
-            "rider_id": rider_id,
-            "location": location,
-            "latitude": position.latitude if position else None,
-            "longitude": position.longitude if position else None,
-            "unlock_fee": UNLOCK_FEE,
-            "per_minute": PER_MINUTE,
-        },
-    ).first()
+    parameters = {
+        "ride_id": ride_id,
+        "rider_id": rider_id,
+        "location": location,
+        "latitude": position.latitude if position else None,
+        "longitude": position.longitude if position else None,
+        "unlock_fee": UNLOCK_FEE,
+        "per_minute": PER_MINUTE,
+    }
+    try:
+        row = session.execute(END_RIDE, parameters | idempotency.key_parameters(claim)).first()
+    except IntegrityError as error:
+        idempotency.raise_if_key_taken(error)
+        raise
     if row is None:
         raise _refused_end(session, rider_id, ride_id)
     return RideView.from_row(row)

@@ -66,7 +66,7 @@ def load_user(user_id: str) -> CurrentUser | None:
         ident = uuid.UUID(user_id)
     except ValueError:
         return None
-    user = runtime().read(lambda s: users.get_user(s, ident), "load_user")
+    user = runtime().one_statement(lambda s: users.get_user(s, ident), "load_user")
     return CurrentUser.from_model(user) if user is not None else None
 
 

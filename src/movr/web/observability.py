@@ -77,7 +77,7 @@ def install(app: Flask, settings: Settings) -> None:
         """Ready when the database answers and its schema is at this code's revision."""
         expected = head_revision()
         try:
-            current = runtime().read(
+            current = runtime().one_statement(
                 lambda s: s.scalar(text("SELECT version_num FROM alembic_version")), "readyz"
             )
         except SQLAlchemyError as error:
@@ -96,6 +96,8 @@ def install(app: Flask, settings: Settings) -> None:
             if request.headers.get("Authorization") != expected:
                 abort(401)
         cities = settings.cities
-        active = runtime().read(lambda s: rides.count_active(s, cities), "count_active_rides")
+        active = runtime().one_statement(
+            lambda s: rides.count_active(s, cities), "count_active_rides"
+        )
         body = metrics.exposition(settings, active)
         return Response(body, mimetype=metrics.CONTENT_TYPE_LATEST.split(";")[0])

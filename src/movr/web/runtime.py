@@ -34,9 +34,11 @@ class Runtime:
         """Run a unit of work that writes: BEGIN … COMMIT at SERIALIZABLE, with retries."""
         return self._run(self.database.sessions, work, operation)
 
-    def read(self, work: Callable[[Session], T], operation: str) -> T:
-        """Run a read of ONE statement in autocommit: a single round trip, no BEGIN/COMMIT."""
-        return self._run(self.database.read_sessions, work, operation)
+    def one_statement(self, work: Callable[[Session], T], operation: str) -> T:
+        """Run a unit of work that is ONE statement (a read, or a write written as one CTE) in
+        autocommit: the statement is its own serializable transaction, a single round trip
+        with no BEGIN/COMMIT (and CockroachDB retries such implicit transactions itself)."""
+        return self._run(self.database.autocommit_sessions, work, operation)
 
     def check_credentials(self, username: str, password: str) -> Account:
         """Log in: one read, the argon2 check outside any transaction, a rehash if due.
@@ -44,7 +46,7 @@ class Runtime:
         Hashing inside a SERIALIZABLE transaction would hold it open for the hash's duration
         and repeat the hash on every retry; under load that turned logins into give-ups.
         """
-        candidate = self.read(lambda s: users.find_login(s, username), "find_login")
+        candidate = self.one_statement(lambda s: users.find_login(s, username), "find_login")
         account = users.check_login(self.hasher, candidate, password)
         if candidate is not None and users.needs_rehash(self.hasher, candidate):
             new_hash = self.hasher.hash(password)

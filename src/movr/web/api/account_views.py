@@ -108,7 +108,7 @@ def list_users(user: CurrentUser, query: CityPageQuery) -> CityUserPage:
     """Names and owner flags of a city's users (no emails, no ids)."""
     city = served_city(query.city, user)
     page_ask = PageRequest.parse(query.cursor, query.limit)
-    page = runtime().read(lambda s: users.list_city_users(s, city, page_ask), "list_users")
+    page = runtime().one_statement(lambda s: users.list_city_users(s, city, page_ask), "list_users")
     return CityUserPage(
         items=[CityUserOut(display_name=u.display_name, is_owner=u.is_owner) for u in page.items],
         next_cursor=page.next_cursor,

@@ -38,7 +38,7 @@ def authenticate() -> CurrentUser:
     """The calling user; Unauthenticated or CsrfRequired otherwise."""
     token = bearer_token()
     if token is not None:
-        account = runtime().read(lambda s: tokens.user_for_token(s, token), "token_user")
+        account = runtime().one_statement(lambda s: tokens.user_for_token(s, token), "token_user")
         if account is None:
             raise Unauthenticated("The token is invalid, expired or revoked.")
         caller = CurrentUser.from_model(account)

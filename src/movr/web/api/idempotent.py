@@ -1,18 +1,25 @@
-"""Idempotent API actions: a repeat with the same Idempotency-Key replays the first answer."""
+"""Idempotent ride actions: a repeat with the same Idempotency-Key answers as the first did.
+
+Each action is one statement that also writes the key (services.idempotency), run in
+autocommit: a start or end is a single round trip. A repeat's statement fails on the key and
+changes nothing; the answer is then rebuilt from what the key holds (the ride, whose start and
+end never change once written, or the stored refusal).
+"""
 
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Callable
 
 from flask import Response, request
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from movr.db.transaction import transaction_aborted
-from movr.services import idempotency
+from movr.services import idempotency, rides
 from movr.services.errors import DomainError, InvalidInput
 from movr.services.idempotency import Claim, StoredResponse
+from movr.services.rides import RideView
 from movr.web.api.openapi import JSON
 from movr.web.api.problems import MEDIA_TYPE, from_domain_error
 from movr.web.auth import CurrentUser
@@ -21,35 +28,33 @@ from movr.web.runtime import runtime
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 VALID_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+# A pass ends in an answer unless the key had expired (it is then forgotten and reused) or was
+# forgotten under us; more passes than this mean another request keeps taking the key.
+PASSES = 3
 
-
-class _RefusedByDatabase(Exception):
-    """The action's refusal came from a statement that aborted the transaction."""
-
-    def __init__(self, answer: StoredResponse) -> None:
-        super().__init__(answer.body)
-        self.answer = answer
+RideAction = Callable[[Session, Claim | None], RideView]
 
 
 def idempotent(
     user: CurrentUser,
     operation: str,
-    action: Callable[[Session], BaseModel],
+    *,
+    act: RideAction,
+    render: Callable[[RideView], BaseModel],
     status: int,
     on_success: Callable[[str], None],
 ) -> Response:
-    """Run `action` in one transaction and answer `status` with what it returns.
+    """Run the ride action `act` and answer `status` with `render(ride)`.
 
-    With an Idempotency-Key, the answer (a refusal too) is stored in that same transaction, and
-    a repeat returns it and changes nothing. `on_success(region)` runs once per action that
-    really happened (not for replays or refusals).
+    With an Idempotency-Key, the answer (a refusal too) is remembered and a repeat gets it
+    again, changing nothing. `on_success(region)` runs once per action that really happened.
     """
     region = runtime().settings.region
     key = request.headers.get(IDEMPOTENCY_HEADER)
     if key is None:
-        result = runtime().transact(action, operation)
+        ride = runtime().one_statement(lambda s: act(s, None), operation)
         on_success(region)
-        return Response(result.model_dump_json(), status=status, mimetype=JSON)
+        return _respond(status, render(ride).model_dump_json())
     if not VALID_KEY.match(key):
         raise InvalidInput("Idempotency-Key", "Use 1 to 255 visible ASCII characters.")
     claim = Claim(
@@ -61,55 +66,55 @@ def idempotent(
         ),
         ttl=runtime().settings.idempotency_ttl,
     )
-    answer, replayed = _answer_once(
-        claim, operation, lambda s: StoredResponse(status, action(s).model_dump_json())
-    )
-    if not replayed and answer.status == status:
-        on_success(region)
-    mimetype = JSON if answer.status < 400 else MEDIA_TYPE
-    response = Response(answer.body, status=answer.status, mimetype=mimetype)
-    response.headers[REPLAYED_HEADER] = "true" if replayed else "false"
-    return response
-
-
-def _answer_once(
-    claim: Claim, operation: str, perform: Callable[[Session], StoredResponse]
-) -> tuple[StoredResponse, bool]:
-    """The answer of `perform`, stored under the key; or the answer stored before (replayed)."""
-    try:
-        return runtime().transact(
-            lambda s: _perform_and_remember(s, claim, perform), operation
-        ), False
-    except _RefusedByDatabase as refused:
-        # Nothing of the action stands; its refusal is remembered in a transaction of its own.
-        refusal = refused.answer
+    for _ in range(PASSES):
         try:
-            return runtime().transact(lambda s: _remember(s, claim, refusal), operation), False
+            ride = runtime().one_statement(lambda s: act(s, claim), operation)
         except idempotency.KeyTaken:
-            pass
-    except idempotency.KeyTaken:
-        pass  # the work just done was rolled back with the transaction
-    return runtime().read(lambda s: idempotency.first_response(s, claim), "replay_response"), True
+            pass  # the key answered before: replay it
+        except DomainError as error:
+            refused = _remember_refusal(claim, error)
+            if refused is not None:
+                return refused
+        else:
+            on_success(region)
+            return _respond(status, render(ride).model_dump_json(), replayed=False)
+        answer = _replay(user.id, claim, status, render)
+        if answer is not None:
+            return answer
+    raise idempotency.IdempotencyKeyInFlight("Another request keeps taking this Idempotency-Key.")
 
 
-def _perform_and_remember(
-    session: Session, claim: Claim, perform: Callable[[Session], StoredResponse]
-) -> StoredResponse:
-    try:
-        answer = perform(session)
-    except DomainError as error:
-        refusal = _refusal(error)
-        if transaction_aborted(session):  # e.g. a unique key refused a second active ride
-            raise _RefusedByDatabase(refusal) from error
-        answer = refusal
-    return _remember(session, claim, answer)
-
-
-def _remember(session: Session, claim: Claim, answer: StoredResponse) -> StoredResponse:
-    idempotency.remember(session, claim, answer)
-    return answer
-
-
-def _refusal(error: DomainError) -> StoredResponse:
+def _remember_refusal(claim: Claim, error: DomainError) -> Response | None:
+    """Answer the refusal and remember it; None if the key answered before (replay it)."""
     problem = from_domain_error(error)
-    return StoredResponse(problem.status, problem.model_dump_json(exclude_none=True))
+    refusal = StoredResponse(problem.status, problem.model_dump_json(exclude_none=True))
+    try:
+        runtime().one_statement(
+            lambda s: idempotency.remember_refusal(s, claim, refusal), "remember_refusal"
+        )
+    except idempotency.KeyTaken:
+        return None
+    return _respond(refusal.status, refusal.body, replayed=False)
+
+
+def _replay(
+    rider: uuid.UUID, claim: Claim, status: int, render: Callable[[RideView], BaseModel]
+) -> Response | None:
+    """The answer a taken key holds; None once an expired key is forgotten (use it afresh)."""
+    held = runtime().one_statement(lambda s: idempotency.remembered(s, claim), "replay_key")
+    if held.expired:
+        runtime().one_statement(lambda s: idempotency.forget_expired(s, claim), "forget_key")
+        return None
+    if held.refusal is not None:
+        return _respond(held.refusal.status, held.refusal.body, replayed=True)
+    ride_id = held.ride_id
+    assert ride_id is not None  # noqa: S101 -- remembered() returns a ride or a refusal
+    ride = runtime().one_statement(lambda s: rides.get_ride(s, rider, ride_id), "replay_ride")
+    return _respond(status, render(ride).model_dump_json(), replayed=True)
+
+
+def _respond(status: int, body: str, replayed: bool | None = None) -> Response:
+    response = Response(body, status=status, mimetype=JSON if status < 400 else MEDIA_TYPE)
+    if replayed is not None:
+        response.headers[REPLAYED_HEADER] = "true" if replayed else "false"
+    return response

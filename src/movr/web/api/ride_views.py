@@ -28,9 +28,10 @@ def start_ride(user: CurrentUser, body: StartRide) -> Response:
     return idempotent(
         user,
         "start_ride",
-        lambda s: ride_out(rides.start_ride(s, user.id, body.vehicle_id, cities)),
-        201,
-        metrics.ride_started,
+        act=lambda s, claim: rides.start_ride(s, user.id, body.vehicle_id, cities, claim),
+        render=lambda ride: ride_out(ride.as_started()),  # a replay, too, answers the start
+        status=201,
+        on_success=metrics.ride_started,
     )
 
 
@@ -44,11 +45,12 @@ def end_ride(user: CurrentUser, ride_id: uuid.UUID, body: EndRide) -> Response:
     return idempotent(
         user,
         "end_ride",
-        lambda s: ride_out(
-            rides.end_ride(s, user.id, ride_id, location=body.location, position=position)
+        act=lambda s, claim: rides.end_ride(
+            s, user.id, ride_id, location=body.location, position=position, claim=claim
         ),
-        200,
-        metrics.ride_ended,
+        render=ride_out,
+        status=200,
+        on_success=metrics.ride_ended,
     )
 
 
@@ -58,7 +60,9 @@ def end_ride(user: CurrentUser, ride_id: uuid.UUID, body: EndRide) -> Response:
 def list_rides(user: CurrentUser, query: PageQuery) -> RidePage:
     """Your rides, newest first."""
     page_ask = PageRequest.parse(query.cursor, query.limit)
-    page = runtime().read(lambda s: rides.ride_history(s, user.id, page_ask), "ride_history")
+    page = runtime().one_statement(
+        lambda s: rides.ride_history(s, user.id, page_ask), "ride_history"
+    )
     return RidePage(items=[ride_out(r) for r in page.items], next_cursor=page.next_cursor)
 
 
@@ -68,4 +72,6 @@ def list_rides(user: CurrentUser, query: PageQuery) -> RidePage:
 )  # fmt: skip
 def get_ride(user: CurrentUser, ride_id: uuid.UUID) -> RideOut:
     """One of your own rides (anyone else's is not found)."""
-    return runtime().read(lambda s: ride_out(rides.get_ride(s, user.id, ride_id)), "get_ride")
+    return runtime().one_statement(
+        lambda s: ride_out(rides.get_ride(s, user.id, ride_id)), "get_ride"
+    )

@@ -23,7 +23,9 @@ def users_page() -> str:
     """People of the current city: names and whether they own vehicles, nothing private."""
     city_id = current_city()
     page_ask = page_request()
-    page = runtime().read(lambda s: users.list_city_users(s, city_id, page_ask), "list_users")
+    page = runtime().one_statement(
+        lambda s: users.list_city_users(s, city_id, page_ask), "list_users"
+    )
     return render_template(
         "users.html", page=page, city=runtime().settings.region_map.city(city_id)
     )
@@ -36,7 +38,7 @@ def profile(user_id: uuid.UUID) -> str:
     if user_id != me().id:
         abort(403)
     page_ask = page_request()
-    owned = runtime().read(
+    owned = runtime().one_statement(
         lambda s: vehicles.list_owned_vehicles(s, user_id, page_ask), "list_owned_vehicles"
     )
     home = runtime().settings.region_map.city(me().city)

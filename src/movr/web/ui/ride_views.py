@@ -21,7 +21,7 @@ from movr.web.ui.helpers import me, page_request, refused, see_other
 def _rides_page(form: EndRideForm) -> str:
     rider = me().id
     page_ask = page_request()
-    page = runtime().read(lambda s: rides.ride_history(s, rider, page_ask), "ride_history")
+    page = runtime().one_statement(lambda s: rides.ride_history(s, rider, page_ask), "ride_history")
     active = next((ride for ride in page.items if ride.active), None)
     return render_template("rides.html", page=page, active=active, end_form=form)
 
@@ -40,7 +40,7 @@ def start_ride(vehicle_id: uuid.UUID) -> BaseResponse | tuple[str, int]:
     rider = me().id
     cities = runtime().settings.cities
     try:
-        ride = runtime().transact(
+        ride = runtime().one_statement(
             lambda s: rides.start_ride(s, rider, vehicle_id, cities), "start_ride"
         )
     except DomainError as error:
@@ -64,7 +64,7 @@ def end_ride(ride_id: uuid.UUID) -> BaseResponse | str | tuple[str, int]:
     location = text(form.location)
     try:
         position = Position.optional(form.latitude.data, form.longitude.data)
-        ride = runtime().transact(
+        ride = runtime().one_statement(
             lambda s: rides.end_ride(s, rider, ride_id, location=location, position=position),
             "end_ride",
         )

@@ -207,6 +207,20 @@ def test_expired_keys_can_be_used_again(api: ApiClient, session: Session) -> Non
     assert fresh.headers["Idempotent-Replayed"] == "false"
 
 
+def test_an_expired_key_that_named_a_ride_starts_a_new_one(
+    api: ApiClient, session: Session
+) -> None:
+    vehicle = make_vehicle(session, make_user(session))
+    key = {"Idempotency-Key": "old-ride"}
+    first = api.post("/rides", {"vehicle_id": str(vehicle.id)}, headers=key)
+    assert api.post(f"/rides/{first.json['id']}/end", {"location": "Dock"}).status_code == 200  # type: ignore[index]
+    session.execute(text("UPDATE idempotency_keys SET expires_at = now() - interval '1 second'"))
+    again = api.post("/rides", {"vehicle_id": str(vehicle.id)}, headers=key)
+    assert (again.status_code, again.headers["Idempotent-Replayed"]) == (201, "false")
+    assert again.json["id"] != first.json["id"]  # type: ignore[index]
+    assert ride_count(session) == 2
+
+
 def test_malformed_idempotency_keys_are_refused(api: ApiClient, session: Session) -> None:
     vehicle = make_vehicle(session, make_user(session))
     response = api.post(

@@ -1,11 +1,15 @@
-"""The hottest path, measured both ways in one run: start and end a ride with the statements
-built by SQLAlchemy's ORM on every call (before) and as prepared SQL text (after, as shipped)."""
+"""The hottest path, measured every way it was built, in one run: start and end a ride with
+the statements built by SQLAlchemy's ORM on every call, as prepared SQL text in BEGIN … COMMIT,
+and as one autocommit statement each (as shipped); and the same with an Idempotency-Key, as
+MovR 0.1 kept it (claim, savepoint, action, stored body in one transaction) and as shipped (the
+key written by the ride's own statement)."""
 
 from __future__ import annotations
 
 import time
 import uuid
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, exists, extract, func, insert, literal, select, text, update
@@ -14,7 +18,7 @@ from sqlalchemy.orm import Session
 from movr.db.engine import Database
 from movr.db.transaction import run_in_transaction
 from movr.models import Ride, User, Vehicle
-from movr.services import rides
+from movr.services import idempotency, rides
 
 
 def _orm_start(session: Session, rider: uuid.UUID, vehicle: uuid.UUID, cities: list[str]) -> Any:
@@ -92,8 +96,33 @@ def _time(rounds: int, action: Callable[[], None]) -> tuple[float, float]:
     )
 
 
+# MovR 0.1's idempotency statements (the "before" of the keyed rows).
+OLD_CLAIM = text(
+    "INSERT INTO idempotency_keys (user_id, key, city, request_hash, expires_at) "
+    "VALUES (:user_id, :key, :city, :request_hash, now() + interval '1 day') "
+    "ON CONFLICT (user_id, key) DO NOTHING RETURNING key"
+)
+OLD_STORE = text(
+    "UPDATE idempotency_keys SET response_status = :status, response_body = :body "
+    "WHERE user_id = :user_id AND key = :key"
+)
+
+
+def _old_keyed(session: Session, rider: uuid.UUID, action: Callable[[Session], Any]) -> Any:
+    key = {"user_id": rider, "key": uuid.uuid4().hex}
+    session.execute(OLD_CLAIM, key | {"city": "new york", "request_hash": "0" * 64}).one()
+    with session.begin_nested():
+        result = action(session)
+    session.execute(OLD_STORE, key | {"status": 201, "body": repr(result)})
+    return result
+
+
+def _claim(rider: uuid.UUID) -> idempotency.Claim:
+    return idempotency.Claim(rider, uuid.uuid4().hex, "new york", "0" * 64, timedelta(days=1))
+
+
 def compare(database: Database, cities: list[str], rounds: int = 300) -> dict[str, Any]:
-    """Time a start+end cycle both ways on one available vehicle and one idle rider."""
+    """Time a start+end cycle every way on one available vehicle and one idle rider."""
     with database.engine.connect() as connection:
         vehicle, rider = connection.execute(
             text(
@@ -103,29 +132,40 @@ def compare(database: Database, cities: list[str], rounds: int = 300) -> dict[st
                 "AND r.end_time IS NULL) LIMIT 1"
             ).bindparams(bindparam("cities", value=list(cities), expanding=True))
         ).one()
+    transaction, autocommit = database.sessions, database.autocommit_sessions
+
+    def start(session: Session, claim: idempotency.Claim | None = None) -> Any:
+        return rides.start_ride(session, rider, vehicle, cities, claim)
+
+    def end(ride: Any, claim: idempotency.Claim | None = None) -> Callable[[Session], Any]:
+        return lambda s: rides.end_ride(s, rider, ride.id, location="bench", claim=claim)
 
     def orm_cycle() -> None:
-        ride = run_in_transaction(
-            database.sessions, lambda s: _orm_start(s, rider, vehicle, cities)
-        )
-        run_in_transaction(database.sessions, lambda s: _orm_end(s, rider, ride.id))
+        ride = run_in_transaction(transaction, lambda s: _orm_start(s, rider, vehicle, cities))
+        run_in_transaction(transaction, lambda s: _orm_end(s, rider, ride.id))
 
-    def text_cycle() -> None:
-        ride = run_in_transaction(
-            database.sessions, lambda s: rides.start_ride(s, rider, vehicle, cities)
-        )
-        run_in_transaction(
-            database.sessions, lambda s: rides.end_ride(s, rider, ride.id, location="bench")
-        )
+    def text_cycle(sessions: Any) -> Callable[[], None]:
+        def cycle() -> None:
+            run_in_transaction(sessions, end(run_in_transaction(sessions, start)))
 
-    _time(20, orm_cycle)  # warm the statement caches of both
-    _time(20, text_cycle)
-    before = _time(rounds, orm_cycle)
-    after = _time(rounds, text_cycle)
-    return {
-        "rounds": rounds,
-        "orm_ms_per_cycle": before[0],
-        "orm_cpu_ms_per_cycle": before[1],
-        "sql_ms_per_cycle": after[0],
-        "sql_cpu_ms_per_cycle": after[1],
-    }
+        return cycle
+
+    def old_keyed_cycle() -> None:
+        ride = run_in_transaction(transaction, lambda s: _old_keyed(s, rider, start))
+        run_in_transaction(transaction, lambda s: _old_keyed(s, rider, end(ride)))
+
+    def keyed_cycle() -> None:
+        ride = run_in_transaction(autocommit, lambda s: start(s, _claim(rider)))
+        run_in_transaction(autocommit, end(ride, _claim(rider)))
+
+    ways = [
+        ("SQLAlchemy ORM statements, BEGIN … COMMIT (first version)", orm_cycle),
+        ("prepared SQL text, BEGIN … COMMIT (0.1)", text_cycle(transaction)),
+        ("prepared SQL text, one autocommit statement (shipped)", text_cycle(autocommit)),
+        ("with Idempotency-Key: claim, savepoint, action, store (0.1)", old_keyed_cycle),
+        ("with Idempotency-Key: one autocommit statement (shipped)", keyed_cycle),
+    ]
+    for _, cycle in ways:
+        _time(20, cycle)  # warm the statement caches
+    rows = [(label, *_time(rounds, cycle)) for label, cycle in ways]
+    return {"rounds": rounds, "rows": rows}

@@ -28,6 +28,7 @@ from typing import Any
 import httpx
 from sqlalchemy import text
 
+from bench.cpu import cpu_split
 from bench.hot_path import compare
 from bench.statements import count_statements
 from movr.config import Settings
@@ -36,6 +37,7 @@ from movr.db.engine import create_database
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNS = 3
+WARM_UP = 5  # seconds of each load run left out of the CPU split (riders registering)
 
 
 def free_port() -> int:
@@ -70,10 +72,11 @@ def process(args: list[str], env: dict[str, str], health: str) -> Iterator[None]
 
 def movr_load(
     url: str, duration: int, concurrency: int, seed: int, data_dir: Path
-) -> dict[str, Any]:
-    """One `movr load` run of the ride loop; its JSON figures."""
+) -> tuple[dict[str, Any], dict[str, float]]:
+    """One `movr load` run of the ride loop: its JSON figures, and the CPU split of its steady
+    state (the middle of the run, after riders have registered and before they stop)."""
     out = data_dir / f"load-{seed}.json"
-    subprocess.run(  # noqa: S603
+    child = subprocess.Popen(  # noqa: S603
         [
             str(Path(sys.executable).parent / "movr"), "load", "--url", url,
             "--duration", f"{duration}s", "--concurrency", str(concurrency),
@@ -83,10 +86,14 @@ def movr_load(
             "--ride-pause", "0s", "--popular", "0",
         ],
         env=dict(os.environ, MOVR_DATA_DIR=str(data_dir)),
-        check=False,
         stdout=subprocess.DEVNULL,
     )  # fmt: skip
-    return dict(json.loads(out.read_text()))
+    margin = min(WARM_UP, duration / 4)
+    time.sleep(margin)
+    with cpu_split(data_dir, loadgen=child.pid) as spent:
+        time.sleep(duration - 2 * margin)
+    child.wait()
+    return dict(json.loads(out.read_text())), spent
 
 
 def hello_load(url: str, duration: int, concurrency: int) -> dict[str, float]:
@@ -137,6 +144,19 @@ def ride_figures(report: dict[str, Any]) -> dict[str, float]:
     }
 
 
+def cpu_per_request(spent: dict[str, float], report: dict[str, Any]) -> dict[str, float]:
+    """Milliseconds of CPU per request in the measured window, by who spent them."""
+    per_request = 1000 / max(1.0, float(report["throughput_rps"]) * spent["seconds"])
+    rest = spent["machine"] - spent["server"] - spent["postgres"] - spent["loadgen"]
+    return {
+        "cpu_server_ms": spent["server"] * per_request,
+        "cpu_postgres_ms": spent["postgres"] * per_request,
+        "cpu_loadgen_ms": spent["loadgen"] * per_request,
+        "cpu_rest_ms": rest * per_request,
+        "cpu_busy": spent["machine"] / spent["seconds"],
+    }
+
+
 def median(rows: list[dict[str, float]], key: str) -> float:
     return statistics.median(float(row[key]) for row in rows)
 
@@ -158,8 +178,8 @@ def main() -> None:
     with process([sys.executable, "-m", "movr.cli", "demo"], env, f"{base}/healthz"):
         rides = []
         for seed in range(1, RUNS + 1):
-            report = movr_load(base, options.duration, options.concurrency, seed, work)
-            rides.append(ride_figures(report))
+            report, spent = movr_load(base, options.duration, options.concurrency, seed, work)
+            rides.append(ride_figures(report) | cpu_per_request(spent, report))
             print(f"ride loop run {seed}: {rides[-1]}", flush=True)
         settings = Settings.from_env({"SECRET_KEY": "x" * 32, "MOVR_DATA_DIR": str(work)})
         database = create_database(settings, EmbeddedPostgres(work).url("movr"))
@@ -176,11 +196,12 @@ def main() -> None:
         f"http://127.0.0.1:{hello_port}/hello",
     ):
         for run in range(RUNS):
-            hello.append(
-                hello_load(
+            # This process is the hello world's client: its CPU is the "load generator" here.
+            with cpu_split(work, loadgen=os.getpid(), server="bench.hello") as spent:
+                figures = hello_load(
                     f"http://127.0.0.1:{hello_port}/hello", options.duration, options.concurrency
                 )
-            )
+            hello.append(figures | cpu_per_request(spent, {"throughput_rps": figures["rps"]}))
             print(f"hello run {run + 1}: {hello[-1]}", flush=True)
     write_results(options, rides, hello, statements, hot, str(pg_version))
 
@@ -222,6 +243,14 @@ def write_results(
         f"| unexpected errors per run | {median(rides, 'errors'):.0f} | |",
         f"| database retries per run | {median(rides, 'retries'):.0f} | |",
         f"| load generator CPU (share of one core) | {median(rides, 'loadgen_cpu'):.2f} | |",
+        "| CPU ms per request, steady state: MovR workers / PostgreSQL / load generator / rest "
+        f"(kernel, other processes) | {median(rides, 'cpu_server_ms'):.2f} / "
+        f"{median(rides, 'cpu_postgres_ms'):.2f} / {median(rides, 'cpu_loadgen_ms'):.2f} / "
+        f"{median(rides, 'cpu_rest_ms'):.2f} | |",
+        f"| cores busy, steady state (of {os.cpu_count()}) | {median(rides, 'cpu_busy'):.2f} | |",
+        "| hello world, CPU ms per request: server / client / rest | "
+        f"{median(hello, 'cpu_server_ms'):.2f} / {median(hello, 'cpu_loadgen_ms'):.2f} / "
+        f"{median(hello, 'cpu_rest_ms'):.2f} (cores busy {median(hello, 'cpu_busy'):.2f}) | |",
         "",
         "SQL statements per request (BEGIN, COMMIT and loading the user included; SPEC §9):",
         "",

@@ -6,6 +6,7 @@ key written by the ride's own statement)."""
 
 from __future__ import annotations
 
+import statistics
 import time
 import uuid
 from collections.abc import Callable
@@ -96,6 +97,8 @@ def _time(rounds: int, action: Callable[[], None]) -> tuple[float, float]:
     )
 
 
+BLOCKS = 10
+
 # MovR 0.1's idempotency statements (the "before" of the keyed rows).
 OLD_CLAIM = text(
     "INSERT INTO idempotency_keys (user_id, key, city, request_hash, expires_at) "
@@ -167,5 +170,13 @@ def compare(database: Database, cities: list[str], rounds: int = 300) -> dict[st
     ]
     for _, cycle in ways:
         _time(20, cycle)  # warm the statement caches
-    rows = [(label, *_time(rounds, cycle)) for label, cycle in ways]
+    # Interleaved blocks, medians per way: the machine's speed drifts over a run.
+    blocks: list[list[tuple[float, float]]] = [[] for _ in ways]
+    for _ in range(BLOCKS):
+        for index, (_, cycle) in enumerate(ways):
+            blocks[index].append(_time(rounds // BLOCKS, cycle))
+    rows = [
+        (label, statistics.median(w for w, _ in timed), statistics.median(c for _, c in timed))
+        for (label, _), timed in zip(ways, blocks, strict=True)
+    ]
     return {"rounds": rounds, "rows": rows}

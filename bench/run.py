@@ -252,6 +252,10 @@ def write_results(
         f"{median(hello, 'cpu_server_ms'):.2f} / {median(hello, 'cpu_loadgen_ms'):.2f} / "
         f"{median(hello, 'cpu_rest_ms'):.2f} (cores busy {median(hello, 'cpu_busy'):.2f}) | |",
         "",
+        "CPU figures come from /proc over the middle of each run. A process that exits inside"
+        " that window counts as rest: gunicorn recycles a worker after 5000 (± 500) requests,"
+        " which at the hello world's rate is every half minute or so per worker.",
+        "",
         "SQL statements per request (BEGIN, COMMIT and loading the user included; SPEC §9):",
         "",
         "| request | statements | budget |",
@@ -262,8 +266,8 @@ def write_results(
     lines += [f"| {name} | {count} | {budgets[name]} |" for name, count in statements.items()]
     lines += [
         "",
-        f"Hot path, every way it was built (same run, {hot['rounds']} start+end cycles "
-        "in-process, no HTTP):",
+        f"Hot path, every way it was built (same run, {hot['rounds']} start+end cycles each, "
+        "in-process, no HTTP; interleaved blocks, medians):",
         "",
         "| start + end | ms per cycle | client CPU ms per cycle |",
         "|---|---|---|",

@@ -112,3 +112,22 @@ def test_keyed_api_ride_actions_send_the_token_lookup_and_one_statement(
         assert len(statements) == 2, statements
         assert statements[0].startswith("SELECT users.")  # the token's account
         assert statements[1].startswith("WITH")
+
+
+def test_a_refused_keyed_start_sends_three_statements(
+    real_client: FlaskClient, committed_db: Database
+) -> None:
+    rider, other = commit(committed_db, make_user), commit(committed_db, make_user)
+    vehicle = commit(committed_db, lambda s: make_vehicle(s, make_user(s)))
+    commit(committed_db, lambda s: rides.start_ride(s, other.id, vehicle.id, EAST))
+    headers = {"Authorization": f"Bearer {token_for(real_client, rider)}", "Idempotency-Key": "k"}
+    counter = StatementCounter(committed_db.engine)
+
+    with counter.counting() as statements:
+        refused = real_client.post(
+            f"{API}/rides", json={"vehicle_id": str(vehicle.id)}, headers=headers
+        )
+
+    assert (refused.status_code, refused.json["code"]) == (409, "vehicle_unavailable")  # type: ignore[index]
+    # The token, the ride statement (its row says why nothing was claimed), the refusal's key.
+    assert len(statements) == 3, statements

@@ -108,9 +108,15 @@ START_RIDE = text(
         SELECT id, vehicle_id, rider_id, city FROM opened
         RETURNING ride_id
     ), {idempotency.remembering("opened")}
-    SELECT opened.*, claimed.type, claimed.brand, claimed.color
-    FROM opened JOIN claimed ON claimed.id = opened.vehicle_id
-    JOIN activated ON activated.ride_id = opened.id
+    -- Always one row: the ride, or (ride columns NULL) why there is none, read from the same
+    -- snapshot as the claim, so a refusal costs no second statement and names its real cause.
+    SELECT opened.*, claimed.type, claimed.brand, claimed.color,
+           found.city AS found_city, found.status AS found_status,
+           EXISTS (SELECT 1 FROM users WHERE id = :rider_id AND deleted_at IS NULL) AS rider_live
+    FROM (SELECT 1) AS one
+    LEFT JOIN vehicles AS found ON found.id = :vehicle_id
+    LEFT JOIN (opened JOIN claimed ON claimed.id = opened.vehicle_id
+               JOIN activated ON activated.ride_id = opened.id) ON true
     """  # noqa: S608 -- a constant CTE, no input
 ).bindparams(bindparam("cities", expanding=True), *idempotency.KEY_BINDS)
 
@@ -144,14 +150,6 @@ END_RIDE = text(
     *idempotency.KEY_BINDS,
 )
 
-# Why a start claimed nothing (failure path only). A statement of its own, so the vehicle may
-# have changed since: one found available again was taken and released in between.
-REFUSED_START = text(
-    "SELECT vehicles.city, vehicles.status, "
-    "EXISTS (SELECT 1 FROM users WHERE id = :rider_id AND deleted_at IS NULL) AS rider_live "
-    "FROM (SELECT 1) AS one LEFT JOIN vehicles ON vehicles.id = :vehicle_id"
-)
-
 
 def start_ride(
     session: Session,
@@ -176,19 +174,16 @@ def start_ride(
         if VEHICLE_CONSTRAINT in str(error.orig):
             raise VehicleUnavailable("Someone else just started a ride on this vehicle.") from None
         raise
-    if row is None:
-        raise _refused_start(session, rider_id, vehicle_id, region_cities)
+    if row is None or row.id is None:
+        raise _refused_start(row, region_cities)
     return RideView.from_row(row)
 
 
-def _refused_start(
-    session: Session, rider_id: uuid.UUID, vehicle_id: uuid.UUID, region_cities: Collection[str]
-) -> Exception:
-    """The domain error for a start that claimed nothing."""
-    found = session.execute(REFUSED_START, {"vehicle_id": vehicle_id, "rider_id": rider_id}).one()
-    if found.status is None or found.status == VehicleStatus.REMOVED.value:
+def _refused_start(found: Row[Any] | None, region_cities: Collection[str]) -> Exception:
+    """The domain error for a start that claimed nothing, from the statement's own row."""
+    if found is None or found.found_status in (None, VehicleStatus.REMOVED.value):
         return NotFound("No such vehicle.")
-    if found.city not in region_cities:
+    if found.found_city not in region_cities:
         return CityNotInRegion("This vehicle is in a city served by another region.")
     if not found.rider_live:
         return NotFound("This account does not exist.")

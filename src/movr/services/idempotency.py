@@ -78,7 +78,8 @@ def request_fingerprint(method: str, path: str, body: bytes) -> str:
 def remembering(ride: str) -> str:
     """A CTE that stores the key (if any) naming the ride returned by the CTE `ride`.
 
-    For the statement of a ride action, whose parameters come from `key_parameters`. A plain
+    For the statement of a ride action, whose parameters come from `key_parameters`; the key's
+    user is the ride's rider (a claim is only ever the rider's own). A plain
     INSERT: a key already there fails the whole statement (KeyTaken), so a repeat changes nothing.
     """
     return f"""remembered AS (

@@ -166,7 +166,7 @@ def start_ride(
     """
     parameters = {"vehicle_id": vehicle_id, "rider_id": rider_id, "cities": list(region_cities)}
     try:
-        row = session.execute(START_RIDE, parameters | idempotency.key_parameters(claim)).first()
+        row = session.execute(START_RIDE, parameters | idempotency.key_parameters(claim)).one()
     except IntegrityError as error:
         idempotency.raise_if_key_taken(error)
         if RIDER_CONSTRAINT in str(error.orig):
@@ -174,14 +174,14 @@ def start_ride(
         if VEHICLE_CONSTRAINT in str(error.orig):
             raise VehicleUnavailable("Someone else just started a ride on this vehicle.") from None
         raise
-    if row is None or row.id is None:
+    if row.id is None:
         raise _refused_start(row, region_cities)
     return RideView.from_row(row)
 
 
-def _refused_start(found: Row[Any] | None, region_cities: Collection[str]) -> Exception:
+def _refused_start(found: Row[Any], region_cities: Collection[str]) -> Exception:
     """The domain error for a start that claimed nothing, from the statement's own row."""
-    if found is None or found.found_status in (None, VehicleStatus.REMOVED.value):
+    if found.found_status in (None, VehicleStatus.REMOVED.value):
         return NotFound("No such vehicle.")
     if found.found_city not in region_cities:
         return CityNotInRegion("This vehicle is in a city served by another region.")

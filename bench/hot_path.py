@@ -20,6 +20,7 @@ from movr.db.engine import Database
 from movr.db.transaction import run_in_transaction
 from movr.models import Ride, User, Vehicle
 from movr.services import idempotency, rides
+from movr.services.callers import Caller
 
 
 def _orm_start(session: Session, rider: uuid.UUID, vehicle: uuid.UUID, cities: list[str]) -> Any:
@@ -121,7 +122,8 @@ def _old_keyed(session: Session, rider: uuid.UUID, action: Callable[[Session], A
 
 
 def _claim(rider: uuid.UUID) -> idempotency.Claim:
-    return idempotency.Claim(rider, uuid.uuid4().hex, "new york", "0" * 64, timedelta(days=1))
+    caller = Caller(user_id=rider)
+    return idempotency.Claim(caller, uuid.uuid4().hex, "new york", "0" * 64, timedelta(days=1))
 
 
 def compare(database: Database, cities: list[str], rounds: int = 300) -> dict[str, Any]:

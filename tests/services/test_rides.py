@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from movr.models import User, Vehicle
 from movr.services import rides, users, vehicles
+from movr.services.callers import UnknownCaller
 from movr.services.errors import (
     AlreadyRiding,
     CityNotInRegion,
@@ -80,7 +81,7 @@ def test_start_ride_rejects_unknown_and_retired_vehicles(session: Session) -> No
 def test_a_deleted_account_cannot_start_a_ride(session: Session) -> None:
     rider, vehicle = setup_ride(session)
     users.delete_account(session, rider.id)
-    with pytest.raises(NotFound):
+    with pytest.raises(UnknownCaller):
         rides.start_ride(session, rider.id, vehicle.id, EAST)
     assert vehicle_status(session, vehicle) == "available"
 

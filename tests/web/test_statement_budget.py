@@ -86,7 +86,7 @@ def test_requests_stay_within_their_statement_budget(
         assert len(statements) <= BUDGETS[name], (name, statements)
 
 
-def test_keyed_api_ride_actions_send_the_token_lookup_and_one_statement(
+def test_keyed_api_ride_actions_are_one_statement_token_included(
     real_client: FlaskClient, committed_db: Database
 ) -> None:
     rider = commit(committed_db, make_user)
@@ -108,13 +108,13 @@ def test_keyed_api_ride_actions_send_the_token_lookup_and_one_statement(
         ended = post(f"/rides/{started.json['id']}/end", {"location": "Pier"}, "end-key")  # type: ignore[index]
     assert ended.status_code == 200
     for statements in (start, end):
-        # No BEGIN/COMMIT: the ride, its vehicle, active_rides and the key in one statement.
-        assert len(statements) == 2, statements
-        assert statements[0].startswith("SELECT users.")  # the token's account
-        assert statements[1].startswith("WITH")
+        # No BEGIN/COMMIT, no token lookup first: the token, the ride, its vehicle, active_rides
+        # and the key in one statement.
+        assert len(statements) == 1, statements
+        assert statements[0].startswith("WITH caller AS")
 
 
-def test_a_refused_keyed_start_sends_three_statements(
+def test_a_refused_keyed_start_sends_two_statements(
     real_client: FlaskClient, committed_db: Database
 ) -> None:
     rider, other = commit(committed_db, make_user), commit(committed_db, make_user)
@@ -129,5 +129,5 @@ def test_a_refused_keyed_start_sends_three_statements(
         )
 
     assert (refused.status_code, refused.json["code"]) == (409, "vehicle_unavailable")  # type: ignore[index]
-    # The token, the ride statement (its row says why nothing was claimed), the refusal's key.
-    assert len(statements) == 3, statements
+    # The ride statement (its row says why nothing was claimed), the refusal's key.
+    assert len(statements) == 2, statements

@@ -18,6 +18,7 @@ from sqlalchemy import Interval, bindparam, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from movr.services.callers import CALLER, Caller
 from movr.services.errors import DomainError
 
 KEY_MAX = 255
@@ -44,9 +45,9 @@ class KeyTaken(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Claim:
-    """One user's key for one request (its fingerprint), and how long it is remembered."""
+    """One caller's key for one request (its fingerprint), and how long it is remembered."""
 
-    user_id: uuid.UUID
+    caller: Caller
     key: str
     city: str
     fingerprint: str
@@ -62,12 +63,11 @@ class StoredResponse:
 
 
 @dataclass(frozen=True, slots=True)
-class Remembered:
-    """What a taken key holds: the ride its request made, or the refusal it got."""
+class RideMade:
+    """What a taken key holds when its request started or ended a ride: that ride."""
 
-    ride_id: uuid.UUID | None
-    refusal: StoredResponse | None
-    expired: bool
+    rider_id: uuid.UUID
+    ride_id: uuid.UUID
 
 
 def request_fingerprint(method: str, path: str, body: bytes) -> str:
@@ -79,7 +79,7 @@ def remembering(ride: str) -> str:
     """A CTE that stores the key (if any) naming the ride returned by the CTE `ride`.
 
     For the statement of a ride action, whose parameters come from `key_parameters`; the key's
-    user is the ride's rider (a claim is only ever the rider's own). A plain
+    user is the ride's rider (the claim's caller, resolved by that statement). A plain
     INSERT: a key already there fails the whole statement (KeyTaken), so a repeat changes nothing.
     """
     return f"""remembered AS (
@@ -112,37 +112,48 @@ def raise_if_key_taken(error: IntegrityError) -> None:
 
 
 # Plain SQL: the ORM form of an upsert was compiled afresh on every request (bench/RESULTS.md).
+# Each statement resolves the claim's caller itself (callers.CALLER): no token lookup first.
 # An expired key is taken over.
 REMEMBER_REFUSAL = text(
-    """
+    f"""
+    WITH {CALLER}
     INSERT INTO idempotency_keys (user_id, key, city, request_hash, response_status,
                                   response_body, expires_at)
-    VALUES (:user_id, :key, :city, :request_hash, :status, :body, now() + :ttl)
+    SELECT caller.id, :key, :city, :request_hash, :status, :body, now() + :ttl FROM caller
     ON CONFLICT (user_id, key) DO UPDATE
         SET request_hash = excluded.request_hash, response_status = excluded.response_status,
             response_body = excluded.response_body, ride_id = NULL, created_at = now(),
             expires_at = excluded.expires_at
         WHERE idempotency_keys.expires_at <= now()
     RETURNING key
-    """
+    """  # noqa: S608 -- a constant CTE, no input
 ).bindparams(bindparam("ttl", type_=Interval()))
 
 STORED = text(
-    "SELECT request_hash, response_status, response_body, ride_id, expires_at <= now() AS expired "
-    "FROM idempotency_keys WHERE user_id = :user_id AND key = :key"
+    f"""
+    WITH {CALLER}
+    SELECT user_id, request_hash, response_status, response_body, ride_id,
+           expires_at <= now() AS expired
+    FROM idempotency_keys WHERE user_id = (SELECT id FROM caller) AND key = :key
+    """  # noqa: S608 -- a constant CTE, no input
 )
 
 FORGET_EXPIRED = text(
-    "DELETE FROM idempotency_keys WHERE user_id = :user_id AND key = :key AND expires_at <= now()"
+    f"""
+    WITH {CALLER}
+    DELETE FROM idempotency_keys
+    WHERE user_id = (SELECT id FROM caller) AND key = :key AND expires_at <= now()
+    """  # noqa: S608 -- a constant CTE, no input
 )
 
 
 def remember_refusal(session: Session, claim: Claim, refusal: StoredResponse) -> None:
-    """Store a refusal as the key's answer (one statement); KeyTaken if the key is taken."""
+    """Store a refusal as the key's answer (one statement); KeyTaken if the key is taken (or
+    the caller is no longer valid: its replay then finds nothing and the action runs again)."""
     taken = session.execute(
         REMEMBER_REFUSAL,
-        {
-            "user_id": claim.user_id,
+        claim.caller.parameters()
+        | {
             "key": claim.key,
             "city": claim.city,
             "request_hash": claim.fingerprint,
@@ -155,26 +166,26 @@ def remember_refusal(session: Session, claim: Claim, refusal: StoredResponse) ->
         raise KeyTaken(claim.key)
 
 
-def remembered(session: Session, claim: Claim) -> Remembered:
-    """What a taken key holds; IdempotencyKeyReused if it answered a different request.
+def remembered(session: Session, claim: Claim) -> RideMade | StoredResponse | None:
+    """What a taken key holds: the ride its request made, or the refusal it got; None if it
+    has expired (or is gone). IdempotencyKeyReused if it answered a different request.
 
     Keys are only deleted once expired (`forget_expired`), so the row that refused the key is
-    there unless it expired meanwhile, which `expired` tells.
+    there unless it expired meanwhile.
     """
-    stored = session.execute(STORED, {"user_id": claim.user_id, "key": claim.key}).first()
+    stored = session.execute(STORED, claim.caller.parameters() | {"key": claim.key}).first()
     if stored is None or stored.expired:
-        return Remembered(ride_id=None, refusal=None, expired=True)
+        return None
     if stored.request_hash != claim.fingerprint:
         raise IdempotencyKeyReused("This Idempotency-Key was already used for a different request.")
     if stored.ride_id is not None:
-        return Remembered(ride_id=stored.ride_id, refusal=None, expired=False)
+        return RideMade(rider_id=stored.user_id, ride_id=stored.ride_id)
     if stored.response_status is None or stored.response_body is None:
         # Only MovR before 0.2 claimed keys ahead of the work; seen during a rolling upgrade.
         raise IdempotencyKeyInFlight("A request with this Idempotency-Key is still running.")
-    refusal = StoredResponse(stored.response_status, stored.response_body)
-    return Remembered(ride_id=None, refusal=refusal, expired=False)
+    return StoredResponse(stored.response_status, stored.response_body)
 
 
 def forget_expired(session: Session, claim: Claim) -> None:
     """Delete the key if it has expired, so that its next use starts afresh."""
-    session.execute(FORGET_EXPIRED, {"user_id": claim.user_id, "key": claim.key})
+    session.execute(FORGET_EXPIRED, claim.caller.parameters() | {"key": claim.key})

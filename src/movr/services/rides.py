@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from movr.models import ActiveRide, Ride, Vehicle, VehicleStatus
 from movr.models.base import LOCATION_MAX
-from movr.services import idempotency
+from movr.services import callers, idempotency
+from movr.services.callers import Caller, UnknownCaller
 from movr.services.errors import (
     AlreadyRiding,
     CityNotInRegion,
@@ -91,16 +92,17 @@ class RideView:
 # statement, Idempotency-Key included, so it runs as its own implicit transaction.
 START_RIDE = text(
     f"""
-    WITH claimed AS (
+    WITH {callers.CALLER}, claimed AS (
         UPDATE vehicles SET status = 'in_use'
         WHERE id = :vehicle_id AND status = 'available' AND city IN :cities
-          -- a deleted account cannot ride: read in the same statement as the write
-          AND EXISTS (SELECT 1 FROM users WHERE id = :rider_id AND deleted_at IS NULL)
+          -- a dead token or a deleted account cannot ride: read in the statement that writes
+          AND EXISTS (SELECT 1 FROM caller)
         RETURNING id, city, type, brand, color, last_location, latitude, longitude
     ), opened AS (
         INSERT INTO rides (city, vehicle_id, rider_id, start_location,
                            start_latitude, start_longitude)
-        SELECT city, id, :rider_id, last_location, latitude, longitude FROM claimed
+        SELECT claimed.city, claimed.id, caller.id, last_location, latitude, longitude
+        FROM claimed, caller
         RETURNING *
     ), activated AS (
         -- its unique keys refuse a second active ride per vehicle or per rider
@@ -112,7 +114,7 @@ START_RIDE = text(
     -- snapshot as the claim, so a refusal costs no second statement and names its real cause.
     SELECT opened.*, claimed.type, claimed.brand, claimed.color,
            found.city AS found_city, found.status AS found_status,
-           EXISTS (SELECT 1 FROM users WHERE id = :rider_id AND deleted_at IS NULL) AS rider_live
+           (SELECT id FROM caller) AS caller_id
     FROM (SELECT 1) AS one
     LEFT JOIN vehicles AS found ON found.id = :vehicle_id
     LEFT JOIN (opened JOIN claimed ON claimed.id = opened.vehicle_id
@@ -122,8 +124,9 @@ START_RIDE = text(
 
 END_RIDE = text(
     f"""
-    WITH closed AS (
-        DELETE FROM active_rides WHERE ride_id = :ride_id AND rider_id = :rider_id
+    WITH {callers.CALLER}, closed AS (
+        DELETE FROM active_rides
+        WHERE ride_id = :ride_id AND rider_id = (SELECT id FROM caller)
         RETURNING ride_id
     ), ended AS (
         UPDATE rides SET end_time = now(), end_location = :location,
@@ -139,8 +142,13 @@ END_RIDE = text(
         FROM ended WHERE vehicles.id = ended.vehicle_id AND vehicles.status = 'in_use'
         RETURNING vehicles.id, vehicles.type, vehicles.brand, vehicles.color
     ), {idempotency.remembering("ended")}
-    SELECT ended.*, freed.type, freed.brand, freed.color
-    FROM ended JOIN freed ON freed.id = ended.vehicle_id
+    -- Always one row, as for a start: the ended ride, or what the ride was before.
+    SELECT ended.*, freed.type, freed.brand, freed.color,
+           found.rider_id AS found_rider_id, found.end_time IS NOT NULL AS found_ended,
+           (SELECT id FROM caller) AS caller_id
+    FROM (SELECT 1) AS one
+    LEFT JOIN rides AS found ON found.id = :ride_id
+    LEFT JOIN (ended JOIN freed ON freed.id = ended.vehicle_id) ON true
     """  # noqa: S608 -- a constant CTE, no input
 ).bindparams(
     bindparam("latitude", type_=Float()),
@@ -153,7 +161,7 @@ END_RIDE = text(
 
 def start_ride(
     session: Session,
-    rider_id: uuid.UUID,
+    rider: Caller | uuid.UUID,
     vehicle_id: uuid.UUID,
     region_cities: Collection[str],
     claim: idempotency.Claim | None = None,
@@ -161,12 +169,14 @@ def start_ride(
     """Claim an available vehicle of this region and open a ride on it, in one statement.
 
     The conditional UPDATE makes exactly one of many concurrent starters win; the unique keys
-    of active_rides are the database's backstop for both invariants. With the rider's `claim`,
-    the same statement stores the Idempotency-Key (KeyTaken if it is taken: nothing changed).
+    of active_rides are the database's backstop for both invariants. `rider` is a user id or
+    a Caller (an API token: UnknownCaller if it is not valid). With the rider's `claim`, the
+    same statement stores the Idempotency-Key (KeyTaken if it is taken: nothing changed).
     """
-    parameters = {"vehicle_id": vehicle_id, "rider_id": rider_id, "cities": list(region_cities)}
+    parameters = {"vehicle_id": vehicle_id, "cities": list(region_cities)}
+    parameters |= Caller.of(rider).parameters() | idempotency.key_parameters(claim)
     try:
-        row = session.execute(START_RIDE, parameters | idempotency.key_parameters(claim)).one()
+        row = session.execute(START_RIDE, parameters).one()
     except IntegrityError as error:
         idempotency.raise_if_key_taken(error)
         if RIDER_CONSTRAINT in str(error.orig):
@@ -180,19 +190,19 @@ def start_ride(
 
 
 def _refused_start(found: Row[Any], region_cities: Collection[str]) -> Exception:
-    """The domain error for a start that claimed nothing, from the statement's own row."""
+    """The error for a start that claimed nothing, from the statement's own row."""
+    if found.caller_id is None:
+        return UnknownCaller()
     if found.found_status in (None, VehicleStatus.REMOVED.value):
         return NotFound("No such vehicle.")
     if found.found_city not in region_cities:
         return CityNotInRegion("This vehicle is in a city served by another region.")
-    if not found.rider_live:
-        return NotFound("This account does not exist.")
     return VehicleUnavailable("This vehicle is already in use.")
 
 
 def end_ride(
     session: Session,
-    rider_id: uuid.UUID,
+    rider: Caller | uuid.UUID,
     ride_id: uuid.UUID,
     *,
     location: str,
@@ -202,16 +212,16 @@ def end_ride(
     """End the rider's own active ride at `location`; the vehicle becomes available there.
 
     Without a position the vehicle keeps the coordinates it had at the start. One statement;
-    with the rider's `claim` it stores the Idempotency-Key too (KeyTaken if it is taken).
+    `rider` as for start_ride; with the rider's `claim` it stores the Idempotency-Key too
+    (KeyTaken if it is taken).
     """
     location = location.strip()
     if not location or len(location) > LOCATION_MAX:
         raise InvalidInput(
             "location", f"Enter where you left the vehicle (1 to {LOCATION_MAX} characters)."
         )
-    parameters = {
+    parameters = Caller.of(rider).parameters() | {
         "ride_id": ride_id,
-        "rider_id": rider_id,
         "location": location,
         "latitude": position.latitude if position else None,
         "longitude": position.longitude if position else None,
@@ -219,19 +229,21 @@ def end_ride(
         "per_minute": PER_MINUTE,
     }
     try:
-        row = session.execute(END_RIDE, parameters | idempotency.key_parameters(claim)).first()
+        row = session.execute(END_RIDE, parameters | idempotency.key_parameters(claim)).one()
     except IntegrityError as error:
         idempotency.raise_if_key_taken(error)
         raise
-    if row is None:
-        raise _refused_end(session, rider_id, ride_id)
+    if row.id is None:
+        raise _refused_end(row)
     return RideView.from_row(row)
 
 
-def _refused_end(session: Session, rider_id: uuid.UUID, ride_id: uuid.UUID) -> Exception:
-    found = session.execute(select(Ride.rider_id, Ride.end_time).where(Ride.id == ride_id)).first()
+def _refused_end(found: Row[Any]) -> Exception:
+    """The error for an end that closed nothing, from the statement's own row."""
+    if found.caller_id is None:
+        return UnknownCaller()
     # Someone else's ride is reported as missing: its existence is none of this user's business.
-    if found is None or found.rider_id != rider_id:
+    if found.found_rider_id != found.caller_id:
         return NotFound("No such ride.")
     return RideAlreadyEnded("This ride has already ended.")
 

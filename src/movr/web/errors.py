@@ -13,8 +13,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from movr.db.transaction import TransactionRetriesExhausted
+from movr.services.callers import UnknownCaller
 from movr.services.errors import DomainError
-from movr.web.api.auth import CsrfRequired, Unauthenticated
+from movr.web.api.auth import INVALID_TOKEN, CsrfRequired, Unauthenticated
 from movr.web.api.openapi import RequestInvalid
 from movr.web.api.problems import from_domain_error, problem, problem_response
 
@@ -34,6 +35,7 @@ MESSAGES = {
     500: "Something went wrong on our side. Please try again.",
     503: "MovR is busy or its database is unreachable. Please try again in a moment.",
 }
+CHALLENGE = {"WWW-Authenticate": 'Bearer realm="movr"'}
 TITLES = {403: "Forbidden", 404: "Not found", 429: "Slow down", 503: "Temporarily unavailable"}
 
 
@@ -96,7 +98,13 @@ def install(app: Flask) -> None:
 
     @app.errorhandler(Unauthenticated)
     def unauthenticated(error: Unauthenticated) -> Response | tuple[str, int]:
-        return _respond(401, str(error), headers={"WWW-Authenticate": 'Bearer realm="movr"'})
+        return _respond(401, str(error), headers=CHALLENGE)
+
+    @app.errorhandler(UnknownCaller)
+    def unknown_caller(_: UnknownCaller) -> Response | tuple[str, int]:
+        # A ride statement found the token dead or the account deleted (and changed nothing).
+        message = INVALID_TOKEN if _wants_problem() else None
+        return _respond(401, message, headers=CHALLENGE)
 
     @app.errorhandler(CsrfRequired)
     def csrf_required(error: CsrfRequired) -> Response | tuple[str, int]:

@@ -31,8 +31,15 @@ def _request_id() -> str:
     return incoming if SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
 
 
+def note_user(user_id: uuid.UUID) -> None:
+    """Name the request's user in its access log when a statement, not a lookup, found it."""
+    g.user_id = user_id
+
+
 def _user_id() -> str | None:
-    """The user already loaded for this request, if any (never triggers a database read)."""
+    """The user already loaded or noted for this request, if any (never reads the database)."""
+    if "user_id" in g:
+        return str(g.user_id)
     user = g.get("api_user") or g.get("_login_user")
     return str(user.id) if user is not None and getattr(user, "is_authenticated", False) else None
 

@@ -8,11 +8,13 @@ from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms import ValidationError as WTFormsValidationError
 
 from movr.services import tokens
+from movr.services.callers import Caller
 from movr.web.auth import CurrentUser
 from movr.web.runtime import runtime
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_HEADER = "X-CSRFToken"
+INVALID_TOKEN = "The token is invalid, expired or revoked."  # noqa: S105 -- a message
 
 
 class Unauthenticated(Exception):
@@ -40,7 +42,7 @@ def authenticate() -> CurrentUser:
     if token is not None:
         account = runtime().one_statement(lambda s: tokens.user_for_token(s, token), "token_user")
         if account is None:
-            raise Unauthenticated("The token is invalid, expired or revoked.")
+            raise Unauthenticated(INVALID_TOKEN)
         caller = CurrentUser.from_model(account)
         g.api_token, g.api_user = token, caller
         return caller
@@ -55,3 +57,16 @@ def authenticate() -> CurrentUser:
         user: CurrentUser = current_user._get_current_object()
         return user
     raise Unauthenticated("Send 'Authorization: Bearer <token>' (from POST /api/v1/auth/token).")
+
+
+def identify() -> Caller:
+    """The caller, for operations whose statements resolve it themselves (the ride actions).
+
+    A bearer token is passed on unchecked: the statement that acts checks it, which saves the
+    token lookup's round trip. A cookie session is loaded and CSRF-checked as for any request.
+    """
+    token = bearer_token()
+    if token is not None:
+        g.api_token = token
+        return Caller.bearer(token)
+    return Caller(user_id=authenticate().id)

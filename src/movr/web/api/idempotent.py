@@ -9,7 +9,6 @@ end never change once written, or the stored refusal).
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Callable
 
 from flask import Response, request
@@ -17,12 +16,13 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from movr.services import idempotency, rides
+from movr.services.callers import Caller
 from movr.services.errors import DomainError, InvalidInput
 from movr.services.idempotency import Claim, StoredResponse
 from movr.services.rides import RideView
+from movr.web import observability
 from movr.web.api.openapi import JSON
 from movr.web.api.problems import MEDIA_TYPE, from_domain_error
-from movr.web.auth import CurrentUser
 from movr.web.runtime import runtime
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -36,7 +36,7 @@ RideAction = Callable[[Session, Claim | None], RideView]
 
 
 def idempotent(
-    user: CurrentUser,
+    caller: Caller,
     operation: str,
     *,
     act: RideAction,
@@ -49,16 +49,14 @@ def idempotent(
     With an Idempotency-Key, the answer (a refusal too) is remembered and a repeat gets it
     again, changing nothing. `on_success(region)` runs once per action that really happened.
     """
-    region = runtime().settings.region
     key = request.headers.get(IDEMPOTENCY_HEADER)
     if key is None:
         ride = runtime().one_statement(lambda s: act(s, None), operation)
-        on_success(region)
-        return _respond(status, render(ride).model_dump_json())
+        return _done(ride, status, render, on_success, replayed=None)
     if not VALID_KEY.match(key):
         raise InvalidInput("Idempotency-Key", "Use 1 to 255 visible ASCII characters.")
     claim = Claim(
-        user_id=user.id,
+        caller=caller,
         key=key,
         city=runtime().settings.cities[0],  # keys live in the serving region: local writes
         fingerprint=idempotency.request_fingerprint(
@@ -76,12 +74,24 @@ def idempotent(
             if refused is not None:
                 return refused
         else:
-            on_success(region)
-            return _respond(status, render(ride).model_dump_json(), replayed=False)
-        answer = _replay(user.id, claim, status, render)
+            return _done(ride, status, render, on_success, replayed=False)
+        answer = _replay(claim, status, render)
         if answer is not None:
             return answer
     raise idempotency.IdempotencyKeyInFlight("Another request keeps taking this Idempotency-Key.")
+
+
+def _done(
+    ride: RideView,
+    status: int,
+    render: Callable[[RideView], BaseModel],
+    on_success: Callable[[str], None],
+    replayed: bool | None,
+) -> Response:
+    """The answer of an action that happened."""
+    on_success(runtime().settings.region)
+    observability.note_user(ride.rider_id)
+    return _respond(status, render(ride).model_dump_json(), replayed=replayed)
 
 
 def _remember_refusal(claim: Claim, error: DomainError) -> Response | None:
@@ -97,19 +107,17 @@ def _remember_refusal(claim: Claim, error: DomainError) -> Response | None:
     return _respond(refusal.status, refusal.body, replayed=False)
 
 
-def _replay(
-    rider: uuid.UUID, claim: Claim, status: int, render: Callable[[RideView], BaseModel]
-) -> Response | None:
+def _replay(claim: Claim, status: int, render: Callable[[RideView], BaseModel]) -> Response | None:
     """The answer a taken key holds; None once an expired key is forgotten (use it afresh)."""
     held = runtime().one_statement(lambda s: idempotency.remembered(s, claim), "replay_key")
-    if held.expired:
+    if held is None:
         runtime().one_statement(lambda s: idempotency.forget_expired(s, claim), "forget_key")
         return None
-    if held.refusal is not None:
-        return _respond(held.refusal.status, held.refusal.body, replayed=True)
-    ride_id = held.ride_id
-    assert ride_id is not None  # noqa: S101 -- remembered() returns a ride or a refusal
-    ride = runtime().one_statement(lambda s: rides.get_ride(s, rider, ride_id), "replay_ride")
+    if isinstance(held, StoredResponse):
+        return _respond(held.status, held.body, replayed=True)
+    ride = runtime().one_statement(
+        lambda s: rides.get_ride(s, held.rider_id, held.ride_id), "replay_ride"
+    )
     return _respond(status, render(ride).model_dump_json(), replayed=True)
 
 

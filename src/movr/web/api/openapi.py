@@ -14,7 +14,8 @@ from pydantic import BaseModel, ValidationError
 from pydantic.json_schema import models_json_schema
 from werkzeug.exceptions import UnsupportedMediaType
 
-from movr.web.api.auth import authenticate
+from movr.services.errors import InvalidInput
+from movr.web.api.auth import authenticate, identify
 from movr.web.api.problems import MEDIA_TYPE, from_validation_error
 from movr.web.api.schemas import Problem
 from movr.web.security import limit_login, limit_registration
@@ -57,7 +58,7 @@ class Operation:
     response: type[BaseModel] | None
     status: int
     errors: tuple[int, ...]
-    auth: bool
+    auth: bool | Literal["caller"]
     idempotent: bool
 
     @property
@@ -100,11 +101,15 @@ class Api:
         response: type[BaseModel] | None = None,
         status: int | None = None,
         errors: tuple[int, ...] = (),
-        auth: bool = True,
+        auth: bool | Literal["caller"] = True,
         idempotent: bool = False,
         rate_limited: Literal["login", "register"] | None = None,
     ) -> Callable[[Callable[..., Any]], Callable[..., Response]]:
-        """Declare and register an operation; the view gets `user`, `body`, `query` as needed."""
+        """Declare and register an operation; the view gets `user`, `body`, `query` as needed.
+
+        `auth="caller"`: the view gets `caller` instead of `user`, a Caller that its statements
+        resolve (a bearer token is not looked up first).
+        """
 
         success = status or (200 if response is not None else 204)
 
@@ -118,13 +123,21 @@ class Api:
             @wraps(view)
             def handler(**path_args: Any) -> Response:
                 arguments: dict[str, Any] = dict(path_args)
-                if auth:
+                caller = identify() if auth == "caller" else None
+                if caller is not None:
+                    arguments["caller"] = caller
+                elif auth:
                     arguments["user"] = authenticate()
-                if body is not None:
-                    arguments["body"] = parse_body(body)
-                if query is not None:
-                    arguments["query"] = parse_query(query)
-                return render(view(**arguments), success)
+                try:
+                    if body is not None:
+                        arguments["body"] = parse_body(body)
+                    if query is not None:
+                        arguments["query"] = parse_query(query)
+                    return render(view(**arguments), success)
+                except (RequestInvalid, InvalidInput):
+                    if caller is not None and caller.token_hash is not None:
+                        authenticate()  # an unchecked token answers 401 before a bad request
+                    raise
 
             limit = {"login": limit_login, "register": limit_registration}.get(rate_limited or "")
             registered = limit(handler) if limit is not None else handler

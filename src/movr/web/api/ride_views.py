@@ -7,6 +7,7 @@ import uuid
 from flask import Response
 
 from movr.services import rides
+from movr.services.callers import Caller
 from movr.services.pagination import PageRequest
 from movr.services.positions import Position
 from movr.web import metrics
@@ -18,17 +19,18 @@ from movr.web.auth import CurrentUser
 from movr.web.runtime import runtime
 
 
+# The ride actions get a Caller: their one statement checks the token too (services.callers).
 @api.operation(
     "POST", "/rides", summary="Start a ride", tag="rides", body=StartRide, response=RideOut,
-    status=201, errors=(404, 409, 422), idempotent=True,
+    status=201, errors=(404, 409, 422), auth="caller", idempotent=True,
 )  # fmt: skip
-def start_ride(user: CurrentUser, body: StartRide) -> Response:
+def start_ride(caller: Caller, body: StartRide) -> Response:
     """Start a ride on an available vehicle of this region."""
     cities = runtime().settings.cities
     return idempotent(
-        user,
+        caller,
         "start_ride",
-        act=lambda s, claim: rides.start_ride(s, user.id, body.vehicle_id, cities, claim),
+        act=lambda s, claim: rides.start_ride(s, caller, body.vehicle_id, cities, claim),
         render=lambda ride: ride_out(ride.as_started()),  # a replay, too, answers the start
         status=201,
         on_success=metrics.ride_started,
@@ -37,16 +39,16 @@ def start_ride(user: CurrentUser, body: StartRide) -> Response:
 
 @api.operation(
     "POST", "/rides/<uuid:ride_id>/end", summary="End your ride", tag="rides", body=EndRide,
-    response=RideOut, errors=(404, 409), idempotent=True,
+    response=RideOut, errors=(404, 409), auth="caller", idempotent=True,
 )  # fmt: skip
-def end_ride(user: CurrentUser, ride_id: uuid.UUID, body: EndRide) -> Response:
+def end_ride(caller: Caller, ride_id: uuid.UUID, body: EndRide) -> Response:
     """End your active ride where you leave the vehicle."""
     position = Position.optional(body.latitude, body.longitude)
     return idempotent(
-        user,
+        caller,
         "end_ride",
         act=lambda s, claim: rides.end_ride(
-            s, user.id, ride_id, location=body.location, position=position, claim=claim
+            s, caller, ride_id, location=body.location, position=position, claim=claim
         ),
         render=ride_out,
         status=200,

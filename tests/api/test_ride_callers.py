@@ -3,12 +3,11 @@ lookup first would give (401 before anything else the request got wrong)."""
 
 from __future__ import annotations
 
-import structlog
 from flask.testing import FlaskClient
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from movr.models import User, Vehicle
+from movr.models import Vehicle
 from tests.api.conftest import ApiClient
 from tests.factories import make_user, make_vehicle
 
@@ -59,12 +58,3 @@ def test_an_expired_token_cannot_start_a_ride(api: ApiClient, session: Session) 
 def test_a_valid_token_with_a_bad_request_gets_the_validation_error(api: ApiClient) -> None:
     response = api.post("/rides", {"vehicle_id": "not-a-uuid"})
     assert (response.status_code, response.json["code"]) == (422, "validation_error")  # type: ignore[index]
-
-
-def test_a_ride_action_names_its_rider_in_the_access_log(
-    api: ApiClient, user: User, session: Session
-) -> None:
-    vehicle = make_vehicle(session, make_user(session))
-    with structlog.testing.capture_logs() as logged:
-        assert api.post("/rides", {"vehicle_id": str(vehicle.id)}).status_code == 201
-    assert [entry["user_id"] for entry in logged if entry["event"] == "request"] == [str(user.id)]

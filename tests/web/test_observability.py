@@ -21,6 +21,7 @@ from movr.db.engine import Database, create_database
 from movr.logs import configure_logging
 from movr.models import User
 from movr.web.app import create_app
+from tests.api.conftest import API, token_for
 from tests.factories import PASSWORD, make_user, make_vehicle
 from tests.web.conftest import log_in, post
 
@@ -148,6 +149,18 @@ def test_request_logs_are_json_with_request_id_and_user(
     assert record["user_id"] == str(user.id)
     assert record["region"] == "gcp-us-east1"
     assert {"timestamp", "level", "duration_ms", "method"} <= set(record)
+
+
+def test_an_api_ride_names_its_rider_though_no_lookup_loaded_them(
+    json_logs: io.StringIO, client: FlaskClient, user: User, session: Session
+) -> None:
+    vehicle = make_vehicle(session, make_user(session))
+    headers = {"Authorization": f"Bearer {token_for(client, user)}", "X-Request-ID": "ride-1"}
+    started = client.post(f"{API}/rides", json={"vehicle_id": str(vehicle.id)}, headers=headers)
+    assert started.status_code == 201
+    lines = [json.loads(line) for line in json_logs.getvalue().splitlines() if line.startswith("{")]
+    record = next(line for line in lines if line.get("request_id") == "ride-1")
+    assert record["user_id"] == str(user.id)
 
 
 def test_unsafe_request_ids_are_replaced(client: FlaskClient) -> None:

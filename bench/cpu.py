@@ -70,3 +70,17 @@ def cpu_split(
     for pid, (kind, seconds) in _by_kind(data_dir, loadgen, server).items():
         totals[kind] += seconds - before.get(pid, (kind, 0.0))[1]
     spent.update(totals, machine=_machine_busy() - busy, seconds=time.monotonic() - started)
+
+
+def largest_rss_mb(server: str = "movr.web.server") -> float:
+    """Resident memory of the largest process whose command line holds `server` (a worker)."""
+    sizes = []
+    for pid, _, cmdline, _ in _processes():
+        if server in cmdline:
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except OSError:
+                continue
+            rss = next(line for line in status.splitlines() if line.startswith("VmRSS:"))
+            sizes.append(int(rss.split()[1]) / 1024)
+    return max(sizes, default=0.0)

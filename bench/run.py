@@ -28,7 +28,7 @@ from typing import Any
 import httpx
 from sqlalchemy import text
 
-from bench.cpu import cpu_split
+from bench.cpu import cpu_split, largest_rss_mb
 from bench.hot_path import compare
 from bench.statements import count_statements
 from movr.config import Settings
@@ -179,7 +179,9 @@ def main() -> None:
         rides = []
         for seed in range(1, RUNS + 1):
             report, spent = movr_load(base, options.duration, options.concurrency, seed, work)
-            rides.append(ride_figures(report) | cpu_per_request(spent, report))
+            rides.append(
+                ride_figures(report) | cpu_per_request(spent, report) | {"rss": largest_rss_mb()}
+            )
             print(f"ride loop run {seed}: {rides[-1]}", flush=True)
         settings = Settings.from_env({"SECRET_KEY": "x" * 32, "MOVR_DATA_DIR": str(work)})
         database = create_database(settings, EmbeddedPostgres(work).url("movr"))
@@ -248,13 +250,15 @@ def write_results(
         f"{median(rides, 'cpu_postgres_ms'):.2f} / {median(rides, 'cpu_loadgen_ms'):.2f} / "
         f"{median(rides, 'cpu_rest_ms'):.2f} | |",
         f"| cores busy, steady state (of {os.cpu_count()}) | {median(rides, 'cpu_busy'):.2f} | |",
+        "| largest MovR worker's memory (RSS MB) after each run | | "
+        + ", ".join(f"{r['rss']:.0f}" for r in rides)
+        + " |",
         "| hello world, CPU ms per request: server / client / rest | "
         f"{median(hello, 'cpu_server_ms'):.2f} / {median(hello, 'cpu_loadgen_ms'):.2f} / "
         f"{median(hello, 'cpu_rest_ms'):.2f} (cores busy {median(hello, 'cpu_busy'):.2f}) | |",
         "",
         "CPU figures come from /proc over the middle of each run. A process that exits inside"
-        " that window counts as rest: gunicorn recycles a worker after 5000 (± 500) requests,"
-        " which at the hello world's rate is every half minute or so per worker.",
+        " that window counts as rest (neither gunicorn here recycles its workers).",
         "",
         "SQL statements per request (BEGIN, COMMIT and loading the user included; SPEC §9):",
         "",

@@ -35,8 +35,11 @@ def gunicorn_options(settings: Settings, host: str) -> dict[str, Any]:
         "timeout": 30,
         "graceful_timeout": 20,  # SIGTERM: finish in-flight requests for up to 20 s
         "keepalive": 5,
-        "max_requests": 5000,  # recycle workers now and then, staggered by the jitter
-        "max_requests_jitter": 500,
+        # Workers are not recycled (gunicorn's max_requests stays 0): a new worker costs ~0.1 s
+        # of CPU to build the app and warm its caches, and leaves its metric files behind
+        # (prometheus-client multiprocess mode), so /metrics would slow down for ever. At 5000
+        # requests a worker under load was replaced every few seconds. Worker memory stays flat
+        # under load (bench/RESULTS.md).
         "accesslog": None,  # MovR logs each request itself, as structured JSON (observability)
         "errorlog": "-",
         "loglevel": settings.log_level.lower(),

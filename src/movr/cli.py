@@ -15,7 +15,7 @@ from movr.db.engine import create_database
 from movr.db.runtime import database_url
 from movr.loadgen.command import load
 from movr.seeding import SeedPlan, demo_logins, seed
-from movr.services.passwords import PasswordHasher
+from movr.services.passwords import password_hasher
 from movr.web.server import launch
 
 
@@ -113,7 +113,7 @@ def _prepare(settings: Settings, url: str, *, seed_data: bool) -> None:
         if seed_data:
             seed(
                 database.sessions,
-                PasswordHasher(),
+                password_hasher(),
                 settings.region_map,
                 SeedPlan(),
                 progress=lambda message: click.echo(f"  {message}"),

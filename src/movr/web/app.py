@@ -8,7 +8,7 @@ from flask_wtf.csrf import CSRFProtect
 from movr import __version__
 from movr.config import Settings
 from movr.db.engine import Database, create_database
-from movr.services.passwords import PasswordHasher
+from movr.services.passwords import PasswordHasher, password_hasher
 from movr.web import errors, metrics, observability, security
 from movr.web.api import bp as api_blueprint
 from movr.web.auth import login_manager
@@ -36,7 +36,7 @@ def create_app(
     app.extensions[EXTENSION_KEY] = Runtime(
         settings=settings,
         database=database,
-        hasher=hasher or PasswordHasher(),
+        hasher=hasher or password_hasher(),
         listener=metrics.MetricsListener(settings.region),
     )
     metrics.instrument_pool(database.engine, settings.region)

@@ -131,3 +131,21 @@ def test_a_refused_keyed_start_sends_two_statements(
     assert (refused.status_code, refused.json["code"]) == (409, "vehicle_unavailable")  # type: ignore[index]
     # The ride statement (its row says why nothing was claimed), the refusal's key.
     assert len(statements) == 2, statements
+
+
+def test_a_refused_end_is_one_statement(real_client: FlaskClient, committed_db: Database) -> None:
+    rider = commit(committed_db, make_user)
+    vehicle = commit(committed_db, lambda s: make_vehicle(s, make_user(s)))
+    ride = commit(committed_db, lambda s: rides.start_ride(s, rider.id, vehicle.id, EAST))
+    commit(committed_db, lambda s: rides.end_ride(s, rider.id, ride.id, location="Pier"))
+    headers = {"Authorization": f"Bearer {token_for(real_client, rider)}"}
+    counter = StatementCounter(committed_db.engine)
+
+    with counter.counting() as statements:
+        again = real_client.post(
+            f"{API}/rides/{ride.id}/end", json={"location": "Pier"}, headers=headers
+        )
+
+    assert (again.status_code, again.json["code"]) == (409, "ride_already_ended")  # type: ignore[index]
+    # The end statement's own row says the ride had ended: no diagnostic read.
+    assert len(statements) == 1, statements

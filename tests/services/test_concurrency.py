@@ -6,6 +6,7 @@ import threading
 import uuid
 from collections import Counter
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -15,8 +16,8 @@ from movr.config import RetryPolicy
 from movr.db.engine import Database
 from movr.db.transaction import run_in_transaction
 from movr.models import User, Vehicle
-from movr.services import rides, users, vehicles
-from movr.services.callers import UnknownCaller
+from movr.services import rides, tokens, users, vehicles
+from movr.services.callers import Caller, UnknownCaller
 from movr.services.errors import DomainError
 from tests.factories import make_user, make_vehicle
 
@@ -157,17 +158,28 @@ def test_retiring_while_someone_starts_a_ride_leaves_a_consistent_vehicle(
             committed(db, lambda s, r=ride_id: rides.end_ride(s, rider.id, r, location="x"))
 
 
+def caller_for(db: Database, rider: User, by: str) -> Caller:
+    """The rider as a page knows them (their id) or as the API does (a token)."""
+    if by == "account":
+        return Caller(user_id=rider.id)
+    account = committed(db, lambda s: users.get_user(s, rider.id))
+    issued = committed(db, lambda s: tokens.issue_token(s, account, timedelta(hours=1)))
+    return Caller.bearer(issued.token)
+
+
+@pytest.mark.parametrize("by", ["account", "token"])
 def test_deleting_an_account_while_it_starts_a_ride_never_leaves_a_deleted_rider_riding(
-    clean_tables: Database,
+    clean_tables: Database, by: str
 ) -> None:
     db = clean_tables
     for _ in range(5):
         rider: User = committed(db, make_user)
         vehicle: Vehicle = committed(db, lambda s: make_vehicle(s, make_user(s)))
+        caller = caller_for(db, rider, by)
         outcomes = race(
             db,
             [
-                lambda s, r=rider, v=vehicle: rides.start_ride(s, r.id, v.id, EAST).id,
+                lambda s, c=caller, v=vehicle: rides.start_ride(s, c, v.id, EAST).id,
                 lambda s, r=rider: users.delete_account(s, r.id),
             ],
         )

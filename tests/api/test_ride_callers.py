@@ -8,7 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from movr.models import Vehicle
-from tests.api.conftest import ApiClient
+from tests.api.conftest import API, ApiClient
 from tests.factories import make_user, make_vehicle
 
 
@@ -35,6 +35,8 @@ def test_an_unknown_token_starts_nothing_even_with_a_bad_request(
     ):
         assert_challenged(stranger.post("/rides", body, headers=headers))
     assert_challenged(stranger.post(f"/rides/{vehicle.id}/end", {"location": ""}))
+    not_json = {"Authorization": "Bearer movr_no-such-token", "Content-Type": "text/plain"}
+    assert_challenged(client.post(f"{API}/rides", data="x", headers=not_json))  # not 415
     assert vehicle_status(session, vehicle) == "available"
 
 

@@ -12,7 +12,7 @@ from typing import Any, Literal
 from flask import Blueprint, Response, request
 from pydantic import BaseModel, ValidationError
 from pydantic.json_schema import models_json_schema
-from werkzeug.exceptions import UnsupportedMediaType
+from werkzeug.exceptions import HTTPException, UnsupportedMediaType
 
 from movr.services.errors import InvalidInput
 from movr.web.api.auth import authenticate, identify
@@ -134,9 +134,11 @@ class Api:
                     if query is not None:
                         arguments["query"] = parse_query(query)
                     return render(view(**arguments), success)
-                except (RequestInvalid, InvalidInput):
+                except (RequestInvalid, InvalidInput, HTTPException):
+                    # Refused before any statement checked the token (bad body, media type,
+                    # size, key): a bad token answers 401 first, as on every other operation.
                     if caller is not None and caller.token_hash is not None:
-                        authenticate()  # an unchecked token answers 401 before a bad request
+                        authenticate()
                     raise
 
             limit = {"login": limit_login, "register": limit_registration}.get(rate_limited or "")

@@ -5,7 +5,7 @@ Read from /proc (Linux): CPU seconds of every process whose command line names
 `movr.web.server` (gunicorn's arbiter and workers), of the embedded PostgreSQL serving
 `data_dir` (postmaster and backends), of the load generator's process, and of the whole machine
 (busy time of all cores).
-Processes that exit inside the window (a recycled worker) are missed; they land in the rest.
+Processes that exit inside the window (a worker that died) are missed; they land in the rest.
 """
 
 from __future__ import annotations

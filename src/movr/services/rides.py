@@ -9,11 +9,11 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Float, Numeric, Row, Select, bindparam, column, func, select, text
+from sqlalchemy import Float, Numeric, Row, Select, bindparam, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import ColumnClause
 
+from movr.db.sql import with_result_columns
 from movr.models import ActiveRide, Ride, Vehicle, VehicleStatus
 from movr.models.base import LOCATION_MAX
 from movr.services import callers, idempotency
@@ -98,10 +98,8 @@ def _select_list(ride: str, vehicle: str, diagnostics: dict[str, str]) -> str:
     return ", ".join([*ride_columns, *vehicle_columns, *reasons])
 
 
-def _result_columns(diagnostics: dict[str, str]) -> list[ColumnClause[Any]]:
-    """That row's columns by position: SQLAlchemy then caches the result's metadata with the
-    compiled statement instead of matching ~20 column names on every execution."""
-    return [column(name) for name in (*RIDE_COLUMNS, *VEHICLE_DETAILS, *diagnostics)]
+def _result_names(diagnostics: dict[str, str]) -> tuple[str, ...]:
+    return (*RIDE_COLUMNS, *VEHICLE_DETAILS, *diagnostics)
 
 
 START_DIAGNOSTICS = {
@@ -119,7 +117,7 @@ END_DIAGNOSTICS = {
 # readable next to docs/invariants.md, and several times cheaper in Python than building the
 # equivalent SQLAlchemy constructs on every request (measured: bench/RESULTS.md). Each is ONE
 # statement, Idempotency-Key included, so it runs as its own implicit transaction.
-START_RIDE = (
+START_RIDE = with_result_columns(
     text(
         f"""
     WITH {callers.CALLER}, claimed AS (
@@ -148,12 +146,11 @@ START_RIDE = (
     LEFT JOIN (opened JOIN claimed ON claimed.id = opened.vehicle_id
                JOIN activated ON activated.ride_id = opened.id) ON true
     """  # noqa: S608 -- a constant CTE, no input
-    )
-    .bindparams(bindparam("cities", expanding=True), *idempotency.KEY_BINDS)
-    .columns(*_result_columns(START_DIAGNOSTICS))
+    ).bindparams(bindparam("cities", expanding=True), *idempotency.KEY_BINDS),
+    _result_names(START_DIAGNOSTICS),
 )
 
-END_RIDE = (
+END_RIDE = with_result_columns(
     text(
         f"""
     WITH {callers.CALLER}, closed AS (
@@ -180,15 +177,14 @@ END_RIDE = (
     LEFT JOIN rides AS found ON found.id = :ride_id
     LEFT JOIN (ended JOIN freed ON freed.id = ended.vehicle_id) ON true
     """  # noqa: S608 -- a constant CTE, no input
-    )
-    .bindparams(
+    ).bindparams(
         bindparam("latitude", type_=Float()),
         bindparam("longitude", type_=Float()),
         bindparam("unlock_fee", type_=Numeric()),
         bindparam("per_minute", type_=Numeric()),
         *idempotency.KEY_BINDS,
-    )
-    .columns(*_result_columns(END_DIAGNOSTICS))
+    ),
+    _result_names(END_DIAGNOSTICS),
 )
 
 

@@ -11,8 +11,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, insert, text, update
 from sqlalchemy.orm import Session
 
+from movr.db.sql import with_result_columns
 from movr.models import ApiToken
-from movr.services.users import ACCOUNT_COLUMNS, Account
+from movr.services.users import ACCOUNT_COLUMNS, ACCOUNT_FIELDS, Account
 
 TOKEN_PREFIX = "movr_"  # noqa: S105 -- a recognisable prefix, not a secret
 
@@ -48,9 +49,12 @@ def issue_token(session: Session, user: Account, ttl: timedelta) -> IssuedToken:
 
 # A token that still works (the same test wherever a token is resolved).
 LIVE_TOKEN = "api_tokens.revoked_at IS NULL AND api_tokens.expires_at > now()"  # noqa: S105 -- SQL, not a secret
-ACCOUNT_FOR_TOKEN = text(
-    f"SELECT {ACCOUNT_COLUMNS} FROM api_tokens JOIN users ON users.id = api_tokens.user_id "  # noqa: S608 -- constant SQL
-    f"WHERE api_tokens.token_hash = :token_hash AND {LIVE_TOKEN} AND users.deleted_at IS NULL"
+ACCOUNT_FOR_TOKEN = with_result_columns(
+    text(
+        f"SELECT {ACCOUNT_COLUMNS} FROM api_tokens JOIN users ON users.id = api_tokens.user_id "  # noqa: S608 -- constant SQL
+        f"WHERE api_tokens.token_hash = :token_hash AND {LIVE_TOKEN} AND users.deleted_at IS NULL"
+    ),
+    ACCOUNT_FIELDS,
 )
 
 

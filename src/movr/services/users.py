@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from functools import cache
 
@@ -13,6 +13,7 @@ from sqlalchemy import exists, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from movr.db.sql import with_result_columns
 from movr.models import ActiveRide, ApiToken, User, Vehicle, VehicleStatus
 from movr.models.base import EMAIL_MAX, NAME_MAX, USERNAME_MAX
 from movr.regions import RegionMap
@@ -148,12 +149,11 @@ class Account:
 
 
 # Read on every request (session or token): plain SQL is a third of the ORM's Python cost.
-ACCOUNT_COLUMNS = (
-    "users.id, users.city, users.first_name, users.last_name, users.email, users.username, "
-    "users.created_at"
-)
-GET_ACCOUNT = text(
-    f"SELECT {ACCOUNT_COLUMNS} FROM users WHERE users.id = :id AND users.deleted_at IS NULL"  # noqa: S608 -- constant column list
+ACCOUNT_FIELDS = tuple(field.name for field in fields(Account))
+ACCOUNT_COLUMNS = ", ".join(f"users.{name}" for name in ACCOUNT_FIELDS)
+GET_ACCOUNT = with_result_columns(
+    text(f"SELECT {ACCOUNT_COLUMNS} FROM users WHERE users.id = :id AND users.deleted_at IS NULL"),  # noqa: S608 -- constant column list
+    ACCOUNT_FIELDS,
 )
 
 
@@ -171,9 +171,12 @@ class LoginCandidate:
     password_hash: str
 
 
-FIND_LOGIN = text(
-    f"SELECT {ACCOUNT_COLUMNS}, users.password_hash FROM users "  # noqa: S608 -- constant column list
-    "WHERE users.username = :username AND users.deleted_at IS NULL"
+FIND_LOGIN = with_result_columns(
+    text(
+        f"SELECT {ACCOUNT_COLUMNS}, users.password_hash FROM users "  # noqa: S608 -- constant column list
+        "WHERE users.username = :username AND users.deleted_at IS NULL"
+    ),
+    (*ACCOUNT_FIELDS, "password_hash"),
 )
 
 

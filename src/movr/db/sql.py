@@ -1,0 +1,18 @@
+"""Plain SQL statements, declared so that SQLAlchemy executes them as cheaply as its own."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import TextClause, column
+from sqlalchemy.sql.selectable import TextualSelect
+
+
+def with_result_columns(statement: TextClause, names: Iterable[str]) -> TextualSelect:
+    """`statement` with its result columns declared in order.
+
+    An undeclared text() result is matched to the driver's column names on every execution;
+    declared by position, its metadata is cached with the compiled statement (for a ride's
+    20 columns that was ~5% of a request's CPU). Rows still read by name: `row.city`.
+    """
+    return statement.columns(*(column(name) for name in names))

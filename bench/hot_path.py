@@ -137,7 +137,8 @@ def compare(database: Database, cities: list[str], rounds: int = 300) -> dict[st
                 "AND r.end_time IS NULL) LIMIT 1"
             ).bindparams(bindparam("cities", value=list(cities), expanding=True))
         ).one()
-    transaction, autocommit = database.sessions, database.autocommit_sessions
+    transaction = database.sessions
+    autocommit_session, autocommit = database.autocommit_sessions, database.autocommit
 
     def start(session: Session, claim: idempotency.Claim | None = None) -> Any:
         return rides.start_ride(session, rider, vehicle, cities, claim)
@@ -159,16 +160,33 @@ def compare(database: Database, cities: list[str], rounds: int = 300) -> dict[st
         ride = run_in_transaction(transaction, lambda s: _old_keyed(s, rider, start))
         run_in_transaction(transaction, lambda s: _old_keyed(s, rider, end(ride)))
 
-    def keyed_cycle() -> None:
-        ride = run_in_transaction(autocommit, lambda s: start(s, _claim(rider)))
-        run_in_transaction(autocommit, end(ride, _claim(rider)))
+    def keyed_cycle(begin: Any) -> Callable[[], None]:
+        def cycle() -> None:
+            ride = run_in_transaction(begin, lambda s: start(s, _claim(rider)))
+            run_in_transaction(begin, end(ride, _claim(rider)))
+
+        return cycle
 
     ways = [
         ("SQLAlchemy ORM statements, BEGIN … COMMIT (first version)", orm_cycle),
         ("prepared SQL text, BEGIN … COMMIT (0.1)", text_cycle(transaction)),
-        ("prepared SQL text, one autocommit statement (shipped)", text_cycle(autocommit)),
+        (
+            "prepared SQL text, one autocommit statement, ORM Session (0.2)",
+            text_cycle(autocommit_session),
+        ),
+        (
+            "prepared SQL text, one autocommit statement, Connection (shipped)",
+            text_cycle(autocommit),
+        ),
         ("with Idempotency-Key: claim, savepoint, action, store (0.1)", old_keyed_cycle),
-        ("with Idempotency-Key: one autocommit statement (shipped)", keyed_cycle),
+        (
+            "with Idempotency-Key: one autocommit statement, ORM Session (0.2)",
+            keyed_cycle(autocommit_session),
+        ),
+        (
+            "with Idempotency-Key: one autocommit statement, Connection (shipped)",
+            keyed_cycle(autocommit),
+        ),
     ]
     for _, cycle in ways:
         _time(20, cycle)  # warm the statement caches

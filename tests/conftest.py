@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -141,7 +142,25 @@ def db(connection: Connection) -> Database:
     sessions = sessionmaker(
         bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
     )
-    return Database(engine=connection.engine, sessions=sessions, autocommit_sessions=sessions)
+    return Database(
+        engine=connection.engine,
+        sessions=sessions,
+        autocommit=Savepoints(connection),
+        autocommit_sessions=sessions,
+    )
+
+
+class Savepoints:
+    """Units on the test's connection: each a savepoint inside its outer transaction."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        """The connection, inside a fresh savepoint (released at the end, or rolled back)."""
+        with self.connection.begin_nested():
+            yield self.connection
 
 
 @pytest.fixture

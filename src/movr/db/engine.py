@@ -4,22 +4,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, create_engine, make_url
+from sqlalchemy import Connection, Engine, create_engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from movr.config import Settings
+from movr.db.transaction import Units
 
 
 @dataclass(frozen=True, slots=True)
 class Database:
-    """One engine and the two ways MovR talks through it."""
+    """One engine and the ways MovR talks through it."""
 
     engine: Engine
     # Units of work: BEGIN … COMMIT at SERIALIZABLE.
     sessions: sessionmaker[Session]
     # Single-statement units in autocommit: one round trip, no BEGIN/COMMIT. Each statement is
     # its own implicit transaction (serializable: see session_options), so such a unit must
-    # be one statement.
+    # be one statement: on a Connection, or on a Session when it loads ORM objects.
+    autocommit: Units[Connection]  # the engine in AUTOCOMMIT (in tests: savepoints)
     autocommit_sessions: sessionmaker[Session]
 
     @property
@@ -74,5 +76,6 @@ def create_database(settings: Settings, url: str) -> Database:
     return Database(
         engine=engine,
         sessions=sessionmaker(engine, expire_on_commit=False),
+        autocommit=autocommit,
         autocommit_sessions=sessionmaker(autocommit, expire_on_commit=False),
     )

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TypeAlias
 
-from sqlalchemy import TextClause, column
+from sqlalchemy import Connection, TextClause, column
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.selectable import TextualSelect
+
+# What a service runs Core or text() statements on: a Session inside a unit of work, or an
+# autocommit Connection for a one-statement unit (no ORM bookkeeping: Runtime.one_statement).
+Executor: TypeAlias = Session | Connection
 
 
 def with_result_columns(statement: TextClause, names: Iterable[str]) -> TextualSelect:

@@ -5,15 +5,26 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Protocol, TypeVar
 
 import structlog
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session, sessionmaker
 
 from movr.config import RetryPolicy
 
 T = TypeVar("T")
+Unit = TypeVar("Unit")
+Unit_co = TypeVar("Unit_co", covariant=True)
+
+
+class Units(Protocol[Unit_co]):
+    """Opens units of work: an ORM sessionmaker (Sessions) or an Engine (Connections)."""
+
+    def begin(self) -> AbstractContextManager[Unit_co]:
+        """A fresh unit in a transaction that commits when the block ends."""
+        ...
+
 
 log = structlog.get_logger(__name__)
 
@@ -83,8 +94,8 @@ def backoff_delay(policy: RetryPolicy, attempt: int, rng: Callable[[], float]) -
 
 
 def run_in_transaction(
-    sessions: sessionmaker[Session],
-    work: Callable[[Session], T],
+    units: Units[Unit],
+    work: Callable[[Unit], T],
     *,
     operation: str = "transaction",
     policy: RetryPolicy | None = None,
@@ -92,18 +103,19 @@ def run_in_transaction(
     sleep: Callable[[float], None] = time.sleep,
     rng: Callable[[], float] = random.random,
 ) -> T:
-    """Run `work` in a fresh session and transaction, committing inside the attempt.
+    """Run `work` in a fresh unit and transaction (`units.begin()`: a Session from a
+    sessionmaker, a Connection from an Engine), committing inside the attempt.
 
     Retries the whole callable on SQLSTATE 40001/40P01 (a retry on the same transaction would
     keep PostgreSQL's old snapshot), so `work` must be safe to repeat and should return data
-    that outlives its session. Any other error propagates at once.
+    that outlives its unit. Any other error propagates at once.
     """
     policy = policy or RetryPolicy()
     listener = listener or LoggingListener()
     for attempt in range(1, policy.max_attempts + 1):
         try:
-            with sessions() as session, session.begin():
-                result = work(session)
+            with units.begin() as unit:
+                result = work(unit)
         except DBAPIError as error:
             sqlstate = sqlstate_of(error)
             if sqlstate not in RETRYABLE_SQLSTATES:

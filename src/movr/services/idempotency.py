@@ -16,8 +16,8 @@ from typing import Any
 
 from sqlalchemy import Interval, bindparam, text
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
+from movr.db.sql import Executor
 from movr.services.callers import CALLER, Caller
 from movr.services.errors import DomainError
 
@@ -147,10 +147,10 @@ FORGET_EXPIRED = text(
 )
 
 
-def remember_refusal(session: Session, claim: Claim, refusal: StoredResponse) -> None:
+def remember_refusal(executor: Executor, claim: Claim, refusal: StoredResponse) -> None:
     """Store a refusal as the key's answer (one statement); KeyTaken if the key is taken (or
     the caller is no longer valid: its replay then finds nothing and the action runs again)."""
-    taken = session.execute(
+    taken = executor.execute(
         REMEMBER_REFUSAL,
         claim.caller.parameters()
         | {
@@ -166,14 +166,14 @@ def remember_refusal(session: Session, claim: Claim, refusal: StoredResponse) ->
         raise KeyTaken(claim.key)
 
 
-def remembered(session: Session, claim: Claim) -> RideMade | StoredResponse | None:
+def remembered(executor: Executor, claim: Claim) -> RideMade | StoredResponse | None:
     """What a taken key holds: the ride its request made, or the refusal it got; None if it
     has expired (or is gone). IdempotencyKeyReused if it answered a different request.
 
     Keys are only deleted once expired (`forget_expired`), so the row that refused the key is
     there unless it expired meanwhile.
     """
-    stored = session.execute(STORED, claim.caller.parameters() | {"key": claim.key}).first()
+    stored = executor.execute(STORED, claim.caller.parameters() | {"key": claim.key}).first()
     if stored is None or stored.expired:
         return None
     if stored.request_hash != claim.fingerprint:
@@ -186,6 +186,6 @@ def remembered(session: Session, claim: Claim) -> RideMade | StoredResponse | No
     return StoredResponse(stored.response_status, stored.response_body)
 
 
-def forget_expired(session: Session, claim: Claim) -> None:
+def forget_expired(executor: Executor, claim: Claim) -> None:
     """Delete the key if it has expired, so that its next use starts afresh."""
-    session.execute(FORGET_EXPIRED, claim.caller.parameters() | {"key": claim.key})
+    executor.execute(FORGET_EXPIRED, claim.caller.parameters() | {"key": claim.key})

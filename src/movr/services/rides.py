@@ -11,9 +11,8 @@ from typing import Any
 
 from sqlalchemy import Float, Numeric, Row, Select, bindparam, func, select, text
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
-from movr.db.sql import with_result_columns
+from movr.db.sql import Executor, with_result_columns
 from movr.models import ActiveRide, Ride, Vehicle, VehicleStatus
 from movr.models.base import LOCATION_MAX
 from movr.services import callers, idempotency
@@ -189,7 +188,7 @@ END_RIDE = with_result_columns(
 
 
 def start_ride(
-    session: Session,
+    executor: Executor,
     rider: Caller | uuid.UUID,
     vehicle_id: uuid.UUID,
     region_cities: Collection[str],
@@ -205,7 +204,7 @@ def start_ride(
     parameters = {"vehicle_id": vehicle_id, "cities": list(region_cities)}
     parameters |= Caller.of(rider).parameters() | idempotency.key_parameters(claim)
     try:
-        row = session.execute(START_RIDE, parameters).one()
+        row = executor.execute(START_RIDE, parameters).one()
     except IntegrityError as error:
         idempotency.raise_if_key_taken(error)
         if RIDER_CONSTRAINT in str(error.orig):
@@ -230,7 +229,7 @@ def _refused_start(found: Row[Any], region_cities: Collection[str]) -> Exception
 
 
 def end_ride(
-    session: Session,
+    executor: Executor,
     rider: Caller | uuid.UUID,
     ride_id: uuid.UUID,
     *,
@@ -258,7 +257,7 @@ def end_ride(
         "per_minute": PER_MINUTE,
     }
     try:
-        row = session.execute(END_RIDE, parameters | idempotency.key_parameters(claim)).one()
+        row = executor.execute(END_RIDE, parameters | idempotency.key_parameters(claim)).one()
     except IntegrityError as error:
         idempotency.raise_if_key_taken(error)
         raise
@@ -283,18 +282,18 @@ def _ride_views() -> Select[Any]:
     )
 
 
-def ride_history(session: Session, rider_id: uuid.UUID, page: PageRequest) -> Page[RideView]:
+def ride_history(executor: Executor, rider_id: uuid.UUID, page: PageRequest) -> Page[RideView]:
     """The rider's rides, newest first (the active one, if any, is the newest)."""
     query = newest_first(
         _ride_views().where(Ride.rider_id == rider_id), Ride.start_time, Ride.id, page
     )
-    rides = [RideView.from_row(row) for row in session.execute(query)]
+    rides = [RideView.from_row(row) for row in executor.execute(query)]
     return to_page(rides, page, lambda ride: (ride.start_time, ride.id))
 
 
-def get_ride(session: Session, rider_id: uuid.UUID, ride_id: uuid.UUID) -> RideView:
+def get_ride(executor: Executor, rider_id: uuid.UUID, ride_id: uuid.UUID) -> RideView:
     """One of the rider's own rides; NotFound for anyone else's."""
-    row = session.execute(
+    row = executor.execute(
         _ride_views().where(Ride.id == ride_id, Ride.rider_id == rider_id)
     ).first()
     if row is None:
@@ -302,7 +301,7 @@ def get_ride(session: Session, rider_id: uuid.UUID, ride_id: uuid.UUID) -> RideV
     return RideView.from_row(row)
 
 
-def count_active(session: Session, cities: Collection[str]) -> int:
+def count_active(executor: Executor, cities: Collection[str]) -> int:
     """Rides in progress in these cities (one indexed count)."""
     query = select(func.count()).where(ActiveRide.city.in_(cities))
-    return session.scalar(query) or 0
+    return executor.scalar(query) or 0

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, insert, text, update
 from sqlalchemy.orm import Session
 
-from movr.db.sql import with_result_columns
+from movr.db.sql import Executor, with_result_columns
 from movr.models import ApiToken
 from movr.services.users import ACCOUNT_COLUMNS, ACCOUNT_FIELDS, Account
 
@@ -58,9 +58,9 @@ ACCOUNT_FOR_TOKEN = with_result_columns(
 )
 
 
-def user_for_token(session: Session, token: str) -> Account | None:
+def user_for_token(executor: Executor, token: str) -> Account | None:
     """The live account behind a valid (unexpired, unrevoked) token, in one statement."""
-    row = session.execute(ACCOUNT_FOR_TOKEN, {"token_hash": token_hash(token)}).first()
+    row = executor.execute(ACCOUNT_FOR_TOKEN, {"token_hash": token_hash(token)}).first()
     return Account(*row) if row is not None else None
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import exists, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from movr.db.sql import with_result_columns
+from movr.db.sql import Executor, with_result_columns
 from movr.models import ActiveRide, ApiToken, User, Vehicle, VehicleStatus
 from movr.models.base import EMAIL_MAX, NAME_MAX, USERNAME_MAX
 from movr.regions import RegionMap
@@ -157,9 +157,9 @@ GET_ACCOUNT = with_result_columns(
 )
 
 
-def get_user(session: Session, user_id: uuid.UUID) -> Account | None:
+def get_user(executor: Executor, user_id: uuid.UUID) -> Account | None:
     """The live account with this id (one primary-key read), or None."""
-    row = session.execute(GET_ACCOUNT, {"id": user_id}).first()
+    row = executor.execute(GET_ACCOUNT, {"id": user_id}).first()
     return Account(*row) if row is not None else None
 
 
@@ -180,9 +180,9 @@ FIND_LOGIN = with_result_columns(
 )
 
 
-def find_login(session: Session, username: str) -> LoginCandidate | None:
+def find_login(executor: Executor, username: str) -> LoginCandidate | None:
     """One read: the live account with this (case-insensitive) username."""
-    row = session.execute(FIND_LOGIN, {"username": normalize_username(username)}).first()
+    row = executor.execute(FIND_LOGIN, {"username": normalize_username(username)}).first()
     if row is None:
         return None
     *account, password_hash = row
@@ -227,7 +227,7 @@ def authenticate(session: Session, hasher: PasswordHasher, username: str, passwo
     return account
 
 
-def list_city_users(session: Session, city: str, page: PageRequest) -> Page[CityUser]:
+def list_city_users(executor: Executor, city: str, page: PageRequest) -> Page[CityUser]:
     """Live users of a city, newest first, each with whether they own a vehicle (one query)."""
     owns_vehicle = exists().where(
         Vehicle.owner_id == User.id, Vehicle.status != VehicleStatus.REMOVED.value
@@ -235,7 +235,7 @@ def list_city_users(session: Session, city: str, page: PageRequest) -> Page[City
     query = select(
         User.id, User.first_name, User.last_name, owns_vehicle.label("is_owner"), User.created_at
     ).where(User.city == city, User.deleted_at.is_(None))
-    rows = session.execute(newest_first(query, User.created_at, User.id, page)).all()
+    rows = executor.execute(newest_first(query, User.created_at, User.id, page)).all()
     users = [
         CityUser(
             id=row.id,

@@ -13,8 +13,8 @@ from collections.abc import Callable
 
 from flask import Response, request
 from pydantic import BaseModel
-from sqlalchemy.orm import Session
 
+from movr.db.sql import Executor
 from movr.services import idempotency, rides
 from movr.services.callers import Caller
 from movr.services.errors import DomainError, InvalidInput
@@ -32,7 +32,7 @@ VALID_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 # forgotten under us; more passes than this mean another request keeps taking the key.
 PASSES = 3
 
-RideAction = Callable[[Session, Claim | None], RideView]
+RideAction = Callable[[Executor, Claim | None], RideView]
 
 
 def idempotent(

@@ -23,7 +23,7 @@ def list_vehicles(user: CurrentUser, query: CityPageQuery) -> VehiclePage:
     """Vehicles of a city served by this region that are not retired, newest first."""
     city = served_city(query.city, user)
     page_ask = PageRequest.parse(query.cursor, query.limit)
-    page = runtime().one_statement(
+    page = runtime().one_query(
         lambda s: vehicles.list_city_vehicles(s, city, page_ask), "list_vehicles"
     )
     return VehiclePage(

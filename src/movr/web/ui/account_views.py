@@ -38,7 +38,7 @@ def profile(user_id: uuid.UUID) -> str:
     if user_id != me().id:
         abort(403)
     page_ask = page_request()
-    owned = runtime().one_statement(
+    owned = runtime().one_query(
         lambda s: vehicles.list_owned_vehicles(s, user_id, page_ask), "list_owned_vehicles"
     )
     home = runtime().settings.region_map.city(me().city)

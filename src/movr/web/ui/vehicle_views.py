@@ -23,7 +23,7 @@ def vehicles_page() -> str:
     """Vehicles of the current city: table, map, start buttons."""
     city_id = current_city()
     page_ask = page_request()
-    page = runtime().one_statement(
+    page = runtime().one_query(
         lambda s: vehicles.list_city_vehicles(s, city_id, page_ask), "list_vehicles"
     )
     return render_template(

@@ -128,8 +128,7 @@ def json_logs(settings: Settings) -> Iterator[io.StringIO]:
     root = logging.getLogger()
     saved = (root.handlers[:], root.level)
     stream = io.StringIO()
-    configure_logging(dataclasses.replace(settings, log_format="json"))
-    root.handlers[0].setStream(stream)  # type: ignore[attr-defined]
+    configure_logging(dataclasses.replace(settings, log_format="json"), stream=stream)
     yield stream
     root.handlers, root.level = saved[0], saved[1]
     structlog.reset_defaults()

@@ -172,7 +172,7 @@ def test_forwarded_https_counts_only_with_trusted_proxies(
 
 
 def test_security_headers_on_every_page(client: FlaskClient) -> None:
-    for url in ("/login", "/register", "/nonexistent", "/healthz"):
+    for url in ("/login", "/register", "/nonexistent"):
         headers = client.get(url).headers
         csp = headers["Content-Security-Policy"]
         assert "default-src 'self'" in csp
@@ -183,6 +183,19 @@ def test_security_headers_on_every_page(client: FlaskClient) -> None:
         assert headers["X-Content-Type-Options"] == "nosniff"
         assert headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
         assert headers["X-MovR-Region"] == "gcp-us-east1"
+
+
+def test_json_answers_carry_the_headers_of_data_not_of_documents(client: FlaskClient) -> None:
+    for url in ("/healthz", "/api/v1/cities", "/api/v1/me", "/api/v1/nonexistent"):
+        headers = client.get(url).headers
+        assert headers["Content-Type"].startswith(("application/json", "application/problem+json"))
+        assert headers["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'"
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["X-Frame-Options"] == "DENY"
+        assert headers["Cache-Control"] == "no-store"
+        assert headers["X-MovR-Region"] == "gcp-us-east1"
+        assert "Referrer-Policy" not in headers
+        assert "Permissions-Policy" not in headers
 
 
 def test_pages_have_no_inline_scripts_or_styles(logged_in: FlaskClient, user: User) -> None:

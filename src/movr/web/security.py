@@ -74,8 +74,19 @@ HSTS = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
 NO_STORE = ("Cache-Control", "no-store")
 
 
-def default_headers(settings: Settings) -> list[tuple[str, str]]:
-    """The headers every response gets unless its view chose its own."""
+JSON_TYPES = frozenset({"application/json", "application/problem+json"})
+# A JSON answer is data, never a document: it may load nothing and be framed nowhere (OWASP's
+# REST Security Cheat Sheet). The document-only headers (referrer, opener, permissions) would
+# be bytes every API client parses for nothing.
+JSON_HEADERS = [
+    ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+]
+
+
+def document_headers(settings: Settings) -> list[tuple[str, str]]:
+    """The headers of pages and their assets."""
     return [
         ("Content-Security-Policy", content_security_policy(settings)),
         ("X-Content-Type-Options", "nosniff"),
@@ -107,7 +118,7 @@ def install(app: Flask, settings: Settings) -> None:
         RATELIMIT_STORAGE_URI=settings.rate_limit_storage,
     )
     limiter.init_app(app)
-    defaults = default_headers(settings)
+    for_documents = document_headers(settings)
 
     @app.after_request
     def security_headers(response: Response) -> Response:
@@ -115,7 +126,7 @@ def install(app: Flask, settings: Settings) -> None:
         # not a search per header (a setdefault each cost ~15 us a request).
         headers = response.headers
         present = {name.lower() for name, _ in headers.items()}
-        wanted = list(defaults)
+        wanted = list(JSON_HEADERS if response.mimetype in JSON_TYPES else for_documents)
         if request.is_secure:
             wanted.append(HSTS)
         if response.mimetype in NO_STORE_TYPES:

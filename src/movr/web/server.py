@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import shutil
 import signal
@@ -71,7 +72,13 @@ class MovrServer(BaseApplication):  # type: ignore[misc]  # gunicorn ships no ty
     def load(self) -> Flask:
         """Build the app in the worker, after fork: no connection is shared between workers."""
         configure_logging(self.settings)
-        return create_app(self.settings)
+        app = create_app(self.settings)
+        # The ~120k objects that live as long as the worker (modules, mappings, the app) would
+        # be scanned again by every full garbage collection: a ~50 ms pause of all the
+        # worker's requests here. Frozen, a full collection scans only what requests left.
+        gc.collect()
+        gc.freeze()
+        return app
 
 
 def serve(settings: Settings, *, host: str) -> None:

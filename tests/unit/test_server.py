@@ -1,0 +1,25 @@
+"""gunicorn worker set-up (no server started)."""
+
+from __future__ import annotations
+
+import gc
+
+import pytest
+from flask import Flask
+
+from movr.config import Settings
+from movr.web import server
+
+
+def test_a_worker_freezes_its_long_lived_objects_out_of_the_collectors_reach(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = Settings.from_env({"SECRET_KEY": "x" * 32})
+    monkeypatch.setattr(server, "create_app", lambda _settings: Flask("worker"))
+    monkeypatch.setattr(server, "configure_logging", lambda _settings: None)
+    try:
+        app = server.MovrServer(settings, {}).load()
+        assert app.name == "worker"
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()

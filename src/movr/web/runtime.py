@@ -41,7 +41,7 @@ class Runtime:
         with no BEGIN/COMMIT (and CockroachDB retries such implicit transactions itself).
 
         It runs on a Connection: an ORM Session's bookkeeping was ~8% of an API ride
-        request's instructions (bench/RESULTS.md). For ORM objects, `one_query`.
+        request's instructions (bench/instructions.py). For ORM objects, `one_query`.
         """
         return self._run(self.database.autocommit, work, operation)
 

@@ -160,10 +160,10 @@ def compare(database: Database, cities: list[str], rounds: int = 300) -> dict[st
         ride = run_in_transaction(transaction, lambda s: _old_keyed(s, rider, start))
         run_in_transaction(transaction, lambda s: _old_keyed(s, rider, end(ride)))
 
-    def keyed_cycle(begin: Any) -> Callable[[], None]:
+    def keyed_cycle(units: Any) -> Callable[[], None]:
         def cycle() -> None:
-            ride = run_in_transaction(begin, lambda s: start(s, _claim(rider)))
-            run_in_transaction(begin, end(ride, _claim(rider)))
+            ride = run_in_transaction(units, lambda s: start(s, _claim(rider)))
+            run_in_transaction(units, end(ride, _claim(rider)))
 
         return cycle
 

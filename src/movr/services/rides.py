@@ -32,7 +32,7 @@ RIDER_CONSTRAINT = "active_rides_rider_key"
 VEHICLE_CONSTRAINT = "active_rides_vehicle_key"
 UNLOCK_FEE = Decimal("1.00")
 PER_MINUTE = Decimal("0.15")
-RIDE_COLUMNS = tuple(ride_column.key for ride_column in Ride.__table__.columns)
+RIDE_COLUMNS = tuple(column.key for column in Ride.__table__.columns)
 VEHICLE_DETAILS = ("type", "brand", "color")
 
 
@@ -98,6 +98,7 @@ def _select_list(ride: str, vehicle: str, diagnostics: dict[str, str]) -> str:
 
 
 def _result_names(diagnostics: dict[str, str]) -> tuple[str, ...]:
+    """The names of that row's columns, in order."""
     return (*RIDE_COLUMNS, *VEHICLE_DETAILS, *diagnostics)
 
 

@@ -20,7 +20,8 @@ from movr.web.runtime import runtime
 REGION_HEADER = "X-MovR-Region"
 MAX_REQUEST_BYTES = 64 * 1024
 UNLIMITED = "1000000 per second"  # what a disabled limiter is asked (it never checks)
-NO_STORE_TYPES = frozenset({"text/html", "application/json", "application/problem+json"})
+JSON_TYPES = frozenset({"application/json", "application/problem+json"})
+NO_STORE_TYPES = JSON_TYPES | {"text/html"}
 
 ViewFunction = TypeVar("ViewFunction", bound=Callable[..., Any])
 
@@ -72,16 +73,13 @@ def content_security_policy(settings: Settings) -> str:
 
 HSTS = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
 NO_STORE = ("Cache-Control", "no-store")
-
-
-JSON_TYPES = frozenset({"application/json", "application/problem+json"})
+NOT_SNIFFED_NOR_FRAMED = [("X-Content-Type-Options", "nosniff"), ("X-Frame-Options", "DENY")]
 # A JSON answer is data, never a document: it may load nothing and be framed nowhere (OWASP's
 # REST Security Cheat Sheet). The document-only headers (referrer, opener, permissions) would
 # be bytes every API client parses for nothing.
 JSON_HEADERS = [
     ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"),
-    ("X-Content-Type-Options", "nosniff"),
-    ("X-Frame-Options", "DENY"),
+    *NOT_SNIFFED_NOR_FRAMED,
 ]
 
 
@@ -89,8 +87,7 @@ def document_headers(settings: Settings) -> list[tuple[str, str]]:
     """The headers of pages and their assets."""
     return [
         ("Content-Security-Policy", content_security_policy(settings)),
-        ("X-Content-Type-Options", "nosniff"),
-        ("X-Frame-Options", "DENY"),
+        *NOT_SNIFFED_NOR_FRAMED,
         ("Referrer-Policy", "strict-origin-when-cross-origin"),
         ("Cross-Origin-Opener-Policy", "same-origin"),
         ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),

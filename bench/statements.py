@@ -24,7 +24,7 @@ def count_statements(settings: Settings, database: Database) -> dict[str, int]:
         database=database,
         hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1),
     )
-    counter = StatementCounter(database.engine)
+    counter = StatementCounter(database.pooled)
     with app.test_client() as client:
         _register(client)
         page = client.get("/vehicles").get_data(as_text=True)

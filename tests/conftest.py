@@ -144,6 +144,7 @@ def db(connection: Connection) -> Database:
     )
     return Database(
         engine=connection.engine,
+        pooled=connection.engine,
         sessions=sessions,
         autocommit=Savepoints(connection),
         autocommit_sessions=sessions,

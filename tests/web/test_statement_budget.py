@@ -60,7 +60,7 @@ def test_requests_stay_within_their_statement_budget(
         commit(committed_db, lambda s, r=ride: rides.end_ride(s, rider.id, r.id, location="x"))
     log_in(real_client, rider)
     token = csrf_token(real_client)
-    counter = StatementCounter(committed_db.engine)
+    counter = StatementCounter(committed_db.pooled)
 
     measured = {
         "vehicles": count(counter, lambda: real_client.get("/vehicles")),
@@ -92,7 +92,7 @@ def test_keyed_api_ride_actions_are_one_statement_token_included(
     rider = commit(committed_db, make_user)
     vehicle = commit(committed_db, lambda s: make_vehicle(s, make_user(s)))
     token = token_for(real_client, rider)
-    counter = StatementCounter(committed_db.engine)
+    counter = StatementCounter(committed_db.pooled)
 
     def post(path: str, body: dict[str, str], key: str) -> Any:
         return real_client.post(
@@ -121,7 +121,7 @@ def test_a_refused_keyed_start_sends_two_statements(
     vehicle = commit(committed_db, lambda s: make_vehicle(s, make_user(s)))
     commit(committed_db, lambda s: rides.start_ride(s, other.id, vehicle.id, EAST))
     headers = {"Authorization": f"Bearer {token_for(real_client, rider)}", "Idempotency-Key": "k"}
-    counter = StatementCounter(committed_db.engine)
+    counter = StatementCounter(committed_db.pooled)
 
     with counter.counting() as statements:
         refused = real_client.post(
@@ -139,7 +139,7 @@ def test_a_refused_end_is_one_statement(real_client: FlaskClient, committed_db: 
     ride = commit(committed_db, lambda s: rides.start_ride(s, rider.id, vehicle.id, EAST))
     commit(committed_db, lambda s: rides.end_ride(s, rider.id, ride.id, location="Pier"))
     headers = {"Authorization": f"Bearer {token_for(real_client, rider)}"}
-    counter = StatementCounter(committed_db.engine)
+    counter = StatementCounter(committed_db.pooled)
 
     with counter.counting() as statements:
         again = real_client.post(

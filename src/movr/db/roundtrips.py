@@ -17,6 +17,7 @@ class StatementCounter:
     """
 
     def __init__(self, engine: Engine) -> None:
+        """Count on `engine`: the one that owns the pool (`Database.pooled`) sees everything."""
         self.engine = engine
         self.statements: list[str] = []
 
@@ -25,7 +26,8 @@ class StatementCounter:
 
     def _transaction(self, word: str) -> Any:
         def record(conn: Connection) -> None:
-            if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+            # The driver's own mode decides whether it sends the word.
+            if not conn.connection.dbapi_connection.autocommit:  # type: ignore[union-attr]
                 self.statements.append(word)
 
         return record

@@ -39,7 +39,7 @@ def create_app(
         hasher=hasher or password_hasher(),
         listener=metrics.MetricsListener(settings.region),
     )
-    metrics.instrument_pool(database.engine, settings.region)
+    metrics.instrument_pool(database.pooled, settings.region)
     metrics.publish_zeroes(settings.region)
     observability.install(app, settings)
     security.install(app, settings)

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from flask import Flask, Response, g, render_template, request
 from flask_login import AnonymousUserMixin
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DataError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from movr.db.transaction import TransactionRetriesExhausted
@@ -115,6 +115,14 @@ def install(app: Flask) -> None:
         log.warning("transaction gave up: %s", error)
         _without_database()
         return _respond(503, headers={"Retry-After": "1"})
+
+    @app.errorhandler(DataError)
+    def refused_value(error: DataError) -> Response | tuple[str, int]:
+        # A value the database cannot store (the forms and schemas should have refused it
+        # first): the request's fault, and nothing was written.
+        log.warning("database refused a value: %s", type(error.orig).__name__)
+        _without_database()
+        return _respond(422)
 
     @app.errorhandler(SQLAlchemyError)
     def database_error(error: SQLAlchemyError) -> Response | tuple[str, int]:

@@ -12,14 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from movr.models.base import BRAND_MAX, CITY_MAX, COLOR_MAX, LOCATION_MAX, NAME_MAX, USERNAME_MAX
 from movr.services.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from movr.services.users import PASSWORD_MAX, PASSWORD_MIN
+from movr.web.text_rules import FREE_TEXT, NO_CONTROL
 
-# Free text: no control characters, and at least one visible character. Spelled out instead of
-# \S because JSON Schema (ECMA-262), pydantic (Rust) and Python disagree on what whitespace is.
-CONTROL = r"\x00-\x1f\x7f-\x9f"
-Text = Annotated[
-    str,
-    StringConstraints(min_length=1, pattern=rf"^[^{CONTROL}]*[^\s{CONTROL}\ufeff][^{CONTROL}]*$"),
-]
+Text = Annotated[str, StringConstraints(min_length=1, pattern=FREE_TEXT)]
 Latitude = Annotated[float, Field(ge=-90, le=90)]
 Longitude = Annotated[float, Field(ge=-180, le=180)]
 # Both coordinates or neither (a click on the map gives both). Optional coordinates are typed
@@ -61,7 +56,7 @@ class Registration(Strict):
 class Credentials(Strict):
     """Username and password for a token."""
 
-    username: Annotated[str, Field(min_length=1, max_length=USERNAME_MAX)]
+    username: Annotated[str, Field(min_length=1, max_length=USERNAME_MAX, pattern=NO_CONTROL)]
     password: Annotated[str, Field(min_length=1, max_length=PASSWORD_MAX)]
 
 

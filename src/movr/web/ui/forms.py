@@ -30,6 +30,10 @@ from wtforms.widgets import HiddenInput
 from movr.models.base import BRAND_MAX, COLOR_MAX, EMAIL_MAX, LOCATION_MAX, NAME_MAX, USERNAME_MAX
 from movr.models.vehicle import VehicleType
 from movr.services.users import PASSWORD_MAX, PASSWORD_MIN
+from movr.web.text_rules import FREE_TEXT, FREE_TEXT_MESSAGE, NO_CONTROL
+
+# Names, brands, places: what the API's schemas accept (movr.web.text_rules).
+VISIBLE_TEXT = Regexp(FREE_TEXT, message=FREE_TEXT_MESSAGE)
 
 
 class ActionForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF ships no type hints
@@ -39,7 +43,10 @@ class ActionForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF ships no type hi
 class LoginForm(FlaskForm):  # type: ignore[misc]
     """Username and password."""
 
-    username = StringField("Username", [DataRequired(), Length(max=USERNAME_MAX)])
+    username = StringField(
+        "Username",
+        [DataRequired(), Length(max=USERNAME_MAX), Regexp(NO_CONTROL, message="Invalid username.")],
+    )
     password = PasswordField("Password", [DataRequired(), Length(max=PASSWORD_MAX)])
     next = HiddenField()
 
@@ -48,8 +55,8 @@ class RegisterForm(FlaskForm):  # type: ignore[misc]
     """A new account with its home city."""
 
     city = SelectField("City", [InputRequired()])
-    first_name = StringField("First name", [DataRequired(), Length(max=NAME_MAX)])
-    last_name = StringField("Last name", [DataRequired(), Length(max=NAME_MAX)])
+    first_name = StringField("First name", [DataRequired(), Length(max=NAME_MAX), VISIBLE_TEXT])
+    last_name = StringField("Last name", [DataRequired(), Length(max=NAME_MAX), VISIBLE_TEXT])
     email = EmailField("Email", [DataRequired(), Length(max=EMAIL_MAX), Email()])
     username = StringField(
         "Username",
@@ -89,15 +96,15 @@ class AddVehicleForm(FlaskForm, _PositionFields):  # type: ignore[misc]
         [InputRequired()],
         choices=[SelectChoice(t.value, t.value.capitalize()) for t in VehicleType],
     )
-    color = StringField("Color", [DataRequired(), Length(max=COLOR_MAX)])
-    brand = StringField("Brand", [DataRequired(), Length(max=BRAND_MAX)])
-    location = StringField("Location", [DataRequired(), Length(max=LOCATION_MAX)])
+    color = StringField("Color", [DataRequired(), Length(max=COLOR_MAX), VISIBLE_TEXT])
+    brand = StringField("Brand", [DataRequired(), Length(max=BRAND_MAX), VISIBLE_TEXT])
+    location = StringField("Location", [DataRequired(), Length(max=LOCATION_MAX), VISIBLE_TEXT])
 
 
 class EndRideForm(FlaskForm, _PositionFields):  # type: ignore[misc]
     """Where the rider leaves the vehicle."""
 
-    location = StringField("End location", [DataRequired(), Length(max=LOCATION_MAX)])
+    location = StringField("End location", [DataRequired(), Length(max=LOCATION_MAX), VISIBLE_TEXT])
 
 
 def text(field: Field) -> str:

@@ -1,0 +1,74 @@
+"""Free text: control characters (NUL above all, which PostgreSQL's text cannot hold) and
+invisible-only values get a clear 422 on the pages and the API alike, never a 5xx."""
+
+from __future__ import annotations
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from movr.models import User, Vehicle
+from movr.services import rides, vehicles
+from movr.web.text_rules import FREE_TEXT_MESSAGE
+from tests.factories import PASSWORD, make_user, make_vehicle
+from tests.web.conftest import post
+
+BAD_TEXT = ["a\x00b", "tab\there", "bell\x07", "\x9b", "\u200b", " \ufeff "]
+VEHICLE = {"type": "bike", "color": "red", "brand": "Acme", "location": "Dock 4"}
+PERSON = {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com"}
+
+
+def _vehicle_count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Vehicle)) or 0
+
+
+@pytest.mark.parametrize("field", ["color", "brand", "location"])
+@pytest.mark.parametrize("value", BAD_TEXT)
+def test_add_vehicle_page_refuses_control_and_invisible_text(
+    logged_in: FlaskClient, session: Session, field: str, value: str
+) -> None:
+    before = _vehicle_count(session)
+    response = post(logged_in, "/vehicles/add", {**VEHICLE, field: value})
+    assert response.status_code == 422
+    assert FREE_TEXT_MESSAGE.replace("'", "&#39;") in response.get_data(as_text=True)
+    assert _vehicle_count(session) == before
+
+
+@pytest.mark.parametrize("field", ["first_name", "last_name"])
+def test_register_page_refuses_a_nul_in_a_name(client: FlaskClient, field: str) -> None:
+    form = {**PERSON, "city": "new york", "username": "nul-test", "password": PASSWORD}
+    response = post(client, "/register", {**form, "confirm": PASSWORD, field: "Ab\x00cd"})
+    assert response.status_code == 422
+    assert FREE_TEXT_MESSAGE.replace("'", "&#39;") in response.get_data(as_text=True)
+
+
+def test_login_page_refuses_a_nul_in_the_username(client: FlaskClient, user: User) -> None:
+    name = user.username or ""
+    response = post(client, "/login", {"username": name[:2] + "\x00" + name[2:], "password": "x"})
+    assert response.status_code == 422
+
+
+def test_end_ride_page_refuses_a_nul_in_the_location(
+    logged_in: FlaskClient, session: Session, user: User
+) -> None:
+    vehicle = make_vehicle(session, make_user(session))
+    ride = rides.start_ride(session, user.id, vehicle.id, ["new york", "boston", "washington dc"])
+    response = post(logged_in, f"/rides/end/{ride.id}", {"location": "a\x00b"})
+    assert response.status_code == 422
+    assert 'id="location-error"' in response.get_data(as_text=True)
+    assert rides.get_ride(session, user.id, ride.id).active
+
+
+def test_a_value_the_database_refuses_is_a_422_not_a_503(
+    logged_in: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The last line of defence, should a text slip past the forms and schemas."""
+
+    def refuse(session: Session, *_: object, **__: object) -> None:
+        session.execute(text("SELECT :value"), {"value": "a\x00b"})
+
+    monkeypatch.setattr(vehicles, "list_city_vehicles", refuse)
+    response = logged_in.get("/vehicles")
+    assert response.status_code == 422
+    assert "Some of what you sent is not valid." in response.get_data(as_text=True)

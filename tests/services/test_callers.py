@@ -21,7 +21,7 @@ DAY = timedelta(days=1)
 def bearer(session: Session, user: User, ttl: timedelta = DAY) -> Caller:
     account = users.get_user(session, user.id)
     assert account is not None
-    return Caller.bearer(tokens.issue_token(session, account, ttl).token)
+    return Caller.bearer(tokens.issue_token(session, account.id, account.city, ttl).token)
 
 
 def status_of(session: Session, vehicle: Vehicle) -> str:
@@ -41,7 +41,7 @@ def test_a_token_starts_and_ends_its_users_ride(session: Session) -> None:
 def dead_callers(session: Session, rider: User) -> dict[str, Caller]:
     account = users.get_user(session, rider.id)
     assert account is not None
-    revoked_token = tokens.issue_token(session, account, DAY).token
+    revoked_token = tokens.issue_token(session, account.id, account.city, DAY).token
     tokens.revoke_token(session, rider.id, revoked_token)
     return {
         "unknown": Caller.bearer("movr_no-such-token"),

@@ -163,7 +163,9 @@ def caller_for(db: Database, rider: User, by: str) -> Caller:
     if by == "account":
         return Caller(user_id=rider.id)
     account = committed(db, lambda s: users.get_user(s, rider.id))
-    issued = committed(db, lambda s: tokens.issue_token(s, account, timedelta(hours=1)))
+    issued = committed(
+        db, lambda s: tokens.issue_token(s, account.id, account.city, timedelta(hours=1))
+    )
     return Caller.bearer(issued.token)
 
 

@@ -131,7 +131,31 @@ def test_login_rotates_the_session(client: FlaskClient, user: User) -> None:
     log_in(client, user)
     with client.session_transaction() as after:
         assert "planted" not in after
-        assert after["_user_id"] == str(user.id)
+        assert after["_user_id"].startswith("movr_")  # a token of this session's own
+
+
+def test_a_copied_session_cookie_is_dead_after_logout(app: Flask, user: User) -> None:
+    with app.test_client() as browser:
+        log_in(browser, user)
+        copied = browser.get_cookie("movr_session")
+        assert copied is not None
+        assert post(browser, "/logout").status_code == 303
+    with app.test_client() as thief:
+        thief.set_cookie("movr_session", copied.value)
+        page = thief.get("/vehicles")
+        api = thief.get("/api/v1/me")
+    assert page.status_code == 302
+    assert page.headers["Location"].startswith("/login")
+    assert api.status_code == 401
+
+
+def test_logging_out_ends_only_that_browsers_session(app: Flask, user: User) -> None:
+    laptop, phone = app.test_client(), app.test_client()
+    log_in(laptop, user)
+    log_in(phone, user)
+    assert post(laptop, "/logout").status_code == 303
+    assert laptop.get("/vehicles").status_code == 302
+    assert phone.get("/vehicles").status_code == 200
 
 
 def session_cookie_header(response: object) -> str:

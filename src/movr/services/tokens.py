@@ -1,4 +1,5 @@
-"""API bearer tokens: issue, resolve to a user (one statement), revoke."""
+"""Tokens (API bearer tokens, browser sessions): issue, resolve to a user (one statement),
+revoke."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, insert, text, update
-from sqlalchemy.orm import Session
 
 from movr.db.sql import Executor, with_result_columns
 from movr.models import ApiToken
@@ -31,14 +31,17 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_token(session: Session, user: Account, ttl: timedelta) -> IssuedToken:
-    """A new random token for `user`, valid for `ttl`."""
+def issue_token(executor: Executor, user_id: uuid.UUID, city: str, ttl: timedelta) -> IssuedToken:
+    """A new random token for the user `user_id` (living in `city`), valid for `ttl`.
+
+    Bearer tokens of the API and the pages' sessions alike: either can be revoked on its own.
+    """
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    expires_at = session.scalars(
+    expires_at = executor.scalars(
         insert(ApiToken)
         .values(
-            user_id=user.id,
-            city=user.city,
+            user_id=user_id,
+            city=city,
             token_hash=token_hash(token),
             expires_at=func.now() + ttl,
         )
@@ -64,9 +67,9 @@ def user_for_token(executor: Executor, token: str) -> Account | None:
     return Account(*row) if row is not None else None
 
 
-def revoke_token(session: Session, user_id: uuid.UUID, token: str) -> None:
+def revoke_token(executor: Executor, user_id: uuid.UUID, token: str) -> None:
     """Revoke one of the user's tokens (no-op if already revoked)."""
-    session.execute(
+    executor.execute(
         update(ApiToken)
         .where(
             ApiToken.token_hash == token_hash(token),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import g
-from flask_login import logout_user
 
 from movr.services import tokens, users
 from movr.services.errors import CityNotInRegion
@@ -21,7 +20,7 @@ from movr.web.api.schemas import (
     Registration,
     Token,
 )
-from movr.web.auth import CurrentUser
+from movr.web.auth import CurrentUser, end_session
 from movr.web.runtime import runtime
 
 
@@ -72,8 +71,9 @@ def create_token(body: Credentials) -> Token:
     """Exchange username and password for a token (generic error on any mismatch)."""
     app = runtime()
     account = app.check_credentials(body.username, body.password)
-    issued = app.transact(
-        lambda s: tokens.issue_token(s, account, app.settings.token_ttl), "issue_token"
+    issued = app.one_statement(
+        lambda s: tokens.issue_token(s, account.id, account.city, app.settings.token_ttl),
+        "issue_token",
     )
     return Token(token=issued.token, expires_at=issued.expires_at, user=me_out(account))
 
@@ -83,9 +83,9 @@ def revoke_token(user: CurrentUser) -> None:
     """Revoke the bearer token of this request (or end the cookie session)."""
     token = g.get("api_token")
     if token is None:
-        logout_user()
+        end_session(user)
         return
-    runtime().transact(lambda s: tokens.revoke_token(s, user.id, token), "revoke_token")
+    runtime().one_statement(lambda s: tokens.revoke_token(s, user.id, token), "revoke_token")
 
 
 @api.operation("GET", "/me", summary="Your account", tag="account", response=Me)

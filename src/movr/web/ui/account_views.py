@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import uuid
 
-from flask import abort, flash, render_template, session, url_for
-from flask_login import logout_user
+from flask import abort, flash, render_template, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from movr.services import users, vehicles
 from movr.services.errors import DomainError
-from movr.web.auth import login_required
+from movr.web.auth import end_session, login_required
 from movr.web.runtime import runtime
 from movr.web.ui import bp
 from movr.web.ui.forms import ActionForm
@@ -57,7 +56,6 @@ def remove_user(user_id: uuid.UUID) -> BaseResponse | tuple[str, int]:
         return refused(
             error, back=url_for("ui.profile", user_id=user_id), back_label="Your profile"
         )
-    logout_user()
-    session.clear()
+    end_session(me())  # its tokens are revoked already: this empties the cookie
     flash("Your account was deleted. Your past rides are kept without your name.", "info")
     return see_other(url_for("ui.login"))

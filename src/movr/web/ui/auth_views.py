@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_user, logout_user
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms import SelectChoice
 
 from movr.services import users
 from movr.services.errors import InvalidCredentials, InvalidInput, UsernameTaken
-from movr.web.auth import CurrentUser, login_required
+from movr.web.auth import CurrentUser, end_session, login_required, start_session
 from movr.web.runtime import runtime
 from movr.web.security import is_safe_next, limit_login, limit_registration
 from movr.web.ui import bp
 from movr.web.ui.forms import ActionForm, LoginForm, RegisterForm, fail, text
-from movr.web.ui.helpers import see_other
-
-
-def _start_session(user: CurrentUser) -> None:
-    """A fresh session for the new login: nothing from before survives (no fixation)."""
-    session.clear()
-    session.permanent = True
-    login_user(user)
+from movr.web.ui.helpers import me, see_other
 
 
 @bp.get("/")
@@ -48,7 +41,7 @@ def login() -> BaseResponse | str | tuple[str, int]:
     except InvalidCredentials as error:
         fail(form.password, error.message)
         return render_template("login.html", form=form), 401
-    _start_session(user)
+    start_session(user)
     flash(f"Welcome back, {user.first_name}.", "success")
     target = text(form.next)
     return see_other(target if is_safe_next(target) else url_for("ui.vehicles"))
@@ -61,8 +54,7 @@ def logout() -> BaseResponse | str:
     form = ActionForm()
     if not form.validate_on_submit():
         return render_template("logout.html", form=form)
-    logout_user()
-    session.clear()
+    end_session(me())
     flash("You are logged out.", "info")
     return see_other(url_for("ui.login"))
 
@@ -96,6 +88,6 @@ def register() -> BaseResponse | str | tuple[str, int]:
     except InvalidInput as error:
         fail(getattr(form, error.field), error.message)
         return render_template("register.html", form=form), 422
-    _start_session(user)
+    start_session(user)
     flash(f"Welcome to MovR, {user.first_name}!", "success")
     return see_other(url_for("ui.vehicles"))

@@ -171,6 +171,24 @@ def test_end_with_the_same_idempotency_key_replays(api: ApiClient, session: Sess
     assert first.get_data() == again.get_data()
 
 
+def test_a_repeat_spelled_differently_is_the_same_request(api: ApiClient, session: Session) -> None:
+    ride = api.post(
+        "/rides", {"vehicle_id": str(make_vehicle(session, make_user(session)).id)}
+    ).json
+    key = {"Idempotency-Key": "end-spelled"}
+    path = f"/rides/{ride['id']}/end"  # type: ignore[index]
+    first = api.post(path, {"location": "Dock", "latitude": 40.7, "longitude": -74.0}, headers=key)
+    respelled = b'{ "longitude" : -74.00, "location":"Dock",\n "latitude": 40.70 }'
+    again = api.client.post(
+        API + path,
+        data=respelled,
+        headers=api.headers(key | {"Content-Type": "application/json"}),
+    )
+    assert first.status_code == again.status_code == 200
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert first.get_data() == again.get_data()
+
+
 def test_the_same_key_with_a_different_body_is_refused(api: ApiClient, session: Session) -> None:
     key = {"Idempotency-Key": "reused"}
     one, two = (make_vehicle(session, make_user(session)) for _ in range(2))

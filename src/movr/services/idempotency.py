@@ -71,7 +71,8 @@ class RideMade:
 
 
 def request_fingerprint(method: str, path: str, body: bytes) -> str:
-    """SHA-256 over what makes two requests "the same"."""
+    """SHA-256 over what makes two requests "the same" (`body` in a canonical form, so that
+    key order, spacing or how a number or UUID is spelled do not make it another request)."""
     return hashlib.sha256(b"\0".join([method.encode(), path.encode(), body])).hexdigest()
 
 

@@ -38,6 +38,7 @@ RideAction = Callable[[Executor, Claim | None], RideView]
 def idempotent(
     caller: Caller,
     operation: str,
+    body: BaseModel,
     *,
     act: RideAction,
     render: Callable[[RideView], BaseModel],
@@ -47,7 +48,9 @@ def idempotent(
     """Run the ride action `act` and answer `status` with `render(ride)`.
 
     With an Idempotency-Key, the answer (a refusal too) is remembered and a repeat gets it
-    again, changing nothing. `on_success(region)` runs once per action that really happened.
+    again, changing nothing. A repeat is the same method and path with the same validated
+    `body`, however its JSON was spelled. `on_success(region)` runs once per action that
+    really happened.
     """
     key = request.headers.get(IDEMPOTENCY_HEADER)
     if key is None:
@@ -60,7 +63,7 @@ def idempotent(
         key=key,
         city=runtime().settings.cities[0],  # keys live in the serving region: local writes
         fingerprint=idempotency.request_fingerprint(
-            request.method, request.path, request.get_data()
+            request.method, request.path, body.model_dump_json().encode()
         ),
         ttl=runtime().settings.idempotency_ttl,
     )

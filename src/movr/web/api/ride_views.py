@@ -30,6 +30,7 @@ def start_ride(caller: Caller, body: StartRide) -> Response:
     return idempotent(
         caller,
         "start_ride",
+        body,
         act=lambda s, claim: rides.start_ride(s, caller, body.vehicle_id, cities, claim),
         render=lambda ride: ride_out(ride.as_started()),  # a replay, too, answers the start
         status=201,
@@ -47,6 +48,7 @@ def end_ride(caller: Caller, ride_id: uuid.UUID, body: EndRide) -> Response:
     return idempotent(
         caller,
         "end_ride",
+        body,
         act=lambda s, claim: rides.end_ride(
             s, caller, ride_id, location=body.location, position=position, claim=claim
         ),

@@ -26,7 +26,7 @@ from movr.web.app import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_DATA_DIR = Path(os.environ.get("MOVR_TEST_DATA_DIR") or ROOT / ".movr" / "test")
-TABLES = "active_rides, idempotency_keys, api_tokens, rides, vehicles, users"
+TABLES = "rate_limit_counters, active_rides, idempotency_keys, api_tokens, rides, vehicles, users"
 
 
 def make_settings(**overrides: object) -> Settings:

@@ -31,6 +31,11 @@ class ConfigError(ValueError):
     """A configuration value is missing or malformed; the message names the variable."""
 
 
+# Rate-limit counters in MovR's own database, shared by all workers and instances of a region
+# (web/limit_storage.py); any other value is a Flask-Limiter storage URI (memory://, redis://).
+DATABASE_STORAGE = "database"
+
+
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
     """Bounds of the transaction retry loop (full-jitter exponential backoff)."""
@@ -55,7 +60,7 @@ class Settings:
     region_urls: Mapping[str, str] = field(default_factory=dict)
     login_rate_limit: str | None = DEFAULT_LOGIN_RATE_LIMIT  # None: rate limits off
     register_rate_limit: str | None = DEFAULT_REGISTER_RATE_LIMIT
-    rate_limit_storage: str = "memory://"
+    rate_limit_storage: str = DATABASE_STORAGE
     tile_url: str = DEFAULT_TILE_URL
     tile_attribution: str = DEFAULT_TILE_ATTRIBUTION
     log_format: LogFormat = "json"
@@ -107,7 +112,7 @@ class Settings:
             register_rate_limit=_rate_limit(
                 env, "MOVR_REGISTER_RATE_LIMITS", DEFAULT_REGISTER_RATE_LIMIT
             ),
-            rate_limit_storage=env.get("MOVR_RATE_LIMIT_STORAGE") or "memory://",
+            rate_limit_storage=env.get("MOVR_RATE_LIMIT_STORAGE") or DATABASE_STORAGE,
             tile_url=env.get("MOVR_TILE_URL") or DEFAULT_TILE_URL,
             tile_attribution=env.get("MOVR_TILE_ATTRIBUTION") or DEFAULT_TILE_ATTRIBUTION,
             log_format=_choice(  # type: ignore[arg-type]

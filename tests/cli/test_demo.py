@@ -23,6 +23,8 @@ def test_demo_serves_seeded_data_and_stops_cleanly(tmp_path: Path, stop_signal: 
         with httpx.Client(base_url=f"http://127.0.0.1:{port}") as client:
             login = client.get("/login")
             assert "Served from gcp-us-east1" in login.text
+        if stop_signal == signal.SIGTERM:
+            assert_failed_logins_are_limited_across_workers(port)
     finally:
         process.send_signal(stop_signal)
         output, _ = process.communicate(timeout=60)
@@ -38,3 +40,12 @@ def test_demo_serves_seeded_data_and_stops_cleanly(tmp_path: Path, stop_signal: 
         check=False,
     )
     assert leftover.stdout == ""
+
+
+def assert_failed_logins_are_limited_across_workers(port: int) -> None:
+    """The demo's default limit (10 failed logins a minute per address) holds whichever of its
+    gunicorn workers answers: each attempt comes on a new connection."""
+    url = f"http://127.0.0.1:{port}/api/v1/auth/token"
+    wrong = {"username": "demo-boston", "password": "not the password"}
+    statuses = [httpx.post(url, json=wrong, timeout=10).status_code for _ in range(12)]
+    assert statuses == [401] * 10 + [429] * 2

@@ -13,7 +13,15 @@ from movr.db import migrate
 from movr.models import Base
 from movr.regions import RegionMap
 
-TABLES = ("users", "vehicles", "rides", "api_tokens", "idempotency_keys", "active_rides")
+TABLES = (
+    "users",
+    "vehicles",
+    "rides",
+    "api_tokens",
+    "idempotency_keys",
+    "active_rides",
+    "rate_limit_counters",
+)
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from movr.models.active_ride import ActiveRide
 from movr.models.base import Base
 from movr.models.idempotency import IdempotencyKey
+from movr.models.rate_limit import RateLimitCounter
 from movr.models.ride import Ride
 from movr.models.token import ApiToken
 from movr.models.user import User
@@ -13,6 +14,7 @@ __all__ = [
     "ApiToken",
     "Base",
     "IdempotencyKey",
+    "RateLimitCounter",
     "Ride",
     "User",
     "Vehicle",

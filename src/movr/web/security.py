@@ -14,7 +14,8 @@ from flask_limiter.util import get_remote_address
 from itsdangerous import URLSafeTimedSerializer
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from movr.config import Settings
+from movr.config import DATABASE_STORAGE, Settings
+from movr.web import limit_storage
 from movr.web.runtime import runtime
 
 REGION_HEADER = "X-MovR-Region"
@@ -112,7 +113,11 @@ def install(app: Flask, settings: Settings) -> None:
         MAX_FORM_PARTS=100,
         WTF_CSRF_TIME_LIMIT=None,  # tied to the session, which expires on its own
         RATELIMIT_ENABLED=(settings.login_rate_limit, settings.register_rate_limit) != (None, None),
-        RATELIMIT_STORAGE_URI=settings.rate_limit_storage,
+        RATELIMIT_STORAGE_URI=(
+            f"{limit_storage.SCHEME}://"
+            if settings.rate_limit_storage == DATABASE_STORAGE
+            else settings.rate_limit_storage
+        ),
     )
     limiter.init_app(app)
     for_documents = document_headers(settings)

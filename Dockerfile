@@ -8,7 +8,7 @@
 #       -e DATABASE_URL=… -e SECRET_KEY=… -e MOVR_REGION=gcp-us-east1 movr
 #
 # Production needs DATABASE_URL and SECRET_KEY. The app refuses to start without SECRET_KEY.
-# Without DATABASE_URL, `movr serve` and `movr db upgrade|seed` would start an embedded
+# Without DATABASE_URL, `movr serve` and `movr db upgrade|seed|purge` would start an embedded
 # PostgreSQL inside the container: fine for a demo on a laptop, wrong for a container (data
 # lost with it, one database per replica), so the entrypoint below refuses those commands
 # when DATABASE_URL is unset. `docker run --entrypoint movr …` bypasses the check.
@@ -57,5 +57,5 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 CMD python -c "import urllib.request,os; urllib.request.urlopen(f'http://127.0.0.1:{os.environ.get(\"PORT\",\"8000\")}/healthz', timeout=3)"
 # Refuse to run the server or migrations on an embedded database; `exec` keeps movr as PID 1,
 # so SIGTERM (docker stop) reaches it and gunicorn drains in-flight requests (up to 20 s).
-ENTRYPOINT ["/bin/sh", "-c", "case \"$1 $2 $3\" in 'movr serve'*|'movr db upgrade'|'movr db seed') if [ -z \"$DATABASE_URL\" ]; then echo \"movr: DATABASE_URL is required in this image (see docs/deploy.md)\" >&2; exit 64; fi;; esac; exec \"$@\"", "movr-entrypoint"]
+ENTRYPOINT ["/bin/sh", "-c", "case \"$1 $2 $3\" in 'movr serve'*|'movr db upgrade'|'movr db seed'|'movr db purge') if [ -z \"$DATABASE_URL\" ]; then echo \"movr: DATABASE_URL is required in this image (see docs/deploy.md)\" >&2; exit 64; fi;; esac; exec \"$@\"", "movr-entrypoint"]
 CMD ["movr", "serve"]

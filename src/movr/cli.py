@@ -8,13 +8,16 @@ import sys
 from dataclasses import replace
 
 import click
+from sqlalchemy import Connection
 
 from movr.config import ConfigError, Settings
 from movr.db import migrate
-from movr.db.engine import create_database
+from movr.db.engine import Database, create_database
 from movr.db.runtime import database_url
+from movr.db.transaction import run_in_transaction
 from movr.loadgen.command import load
 from movr.seeding import SeedPlan, demo_logins, seed
+from movr.services import retention
 from movr.services.passwords import password_hasher
 from movr.web.server import launch
 
@@ -69,7 +72,7 @@ def serve(port: int | None, host: str) -> None:
 
 @main.group()
 def db() -> None:
-    """Database tasks: upgrade, seed, sql."""
+    """Database tasks: upgrade, seed, purge, sql."""
 
 
 @db.command()
@@ -79,6 +82,28 @@ def upgrade() -> None:
     with database_url(settings) as url:
         _prepare(settings, url, seed_data=False)
     click.echo(f"database at revision {migrate.head_revision()}")
+
+
+@db.command()
+@click.option(
+    "--batch-size",
+    type=click.IntRange(1, 100_000),
+    default=retention.DEFAULT_BATCH,
+    show_default=True,
+    help="Rows deleted per statement.",
+)
+def purge(batch_size: int) -> None:
+    """Delete expired Idempotency-Keys, dead tokens and ended rate-limit windows (run daily;
+    safe while MovR serves)."""
+    settings = _settings(development=True)
+    with database_url(settings) as url:
+        database = create_database(settings, url)
+        try:
+            for kind in retention.PURGES:
+                total = _purge(database, kind, batch_size, settings)
+                click.echo(f"{kind}: {total} deleted")
+        finally:
+            database.dispose()
 
 
 @db.command("seed")
@@ -103,6 +128,22 @@ def sql(dialect: str, database: str) -> None:
     """Print the DDL of all migrations for a dialect (no database needed)."""
     settings = _settings(development=True)
     click.echo(migrate.render_sql(dialect, settings.region_map, database))
+
+
+def _purge(database: Database, kind: str, batch_size: int, settings: Settings) -> int:
+    """Delete every dead row of `kind`, a batch (one statement) at a time; how many went."""
+
+    def batch(connection: Connection) -> int:
+        return retention.purge_batch(connection, kind, batch_size)
+
+    total = 0
+    while True:
+        gone = run_in_transaction(
+            database.autocommit, batch, operation="purge", policy=settings.retry
+        )
+        total += gone
+        if gone < batch_size:
+            return total
 
 
 def _prepare(settings: Settings, url: str, *, seed_data: bool) -> None:

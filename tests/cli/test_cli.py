@@ -9,7 +9,17 @@ from movr.cli import main
 
 
 @pytest.mark.parametrize(
-    "args", [[], ["demo"], ["serve"], ["db"], ["db", "upgrade"], ["db", "seed"], ["db", "sql"]]
+    "args",
+    [
+        [],
+        ["demo"],
+        ["serve"],
+        ["db"],
+        ["db", "upgrade"],
+        ["db", "seed"],
+        ["db", "purge"],
+        ["db", "sql"],
+    ],
 )
 def test_every_command_has_help(args: list[str]) -> None:
     result = CliRunner().invoke(main, [*args, "--help"])

@@ -17,7 +17,9 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from movr.config import Settings
 from movr.db.embedded import EmbeddedPostgres, EmbeddedPostgresError
+from movr.db.runtime import database_url
 
 
 @pytest.fixture
@@ -203,3 +205,19 @@ def test_start_failure_reports_log_tail(pg: EmbeddedPostgres) -> None:
         pg.start()
     assert str(pg.data_dir / "postgres.log") in str(caught.value)
     assert not pg.is_running()
+
+
+def test_a_database_task_leaves_a_running_demo_database_running(
+    pg: EmbeddedPostgres, data_dir: Path
+) -> None:
+    """`movr db …` while `movr demo` runs on the same data folder must not stop its server."""
+    settings = Settings.from_env({"SECRET_KEY": "x" * 32, "MOVR_DATA_DIR": str(data_dir)})
+    with database_url(settings):
+        pass
+    assert not pg.is_running()  # started for the task, stopped after it
+    pg.start()
+    pid = _postmaster_pid(pg)
+    with database_url(settings) as url:
+        assert _scalar(url, "SELECT 1") == 1
+    assert pg.is_running()
+    assert _postmaster_pid(pg) == pid

@@ -16,15 +16,18 @@ EMBEDDED_DATABASE = "movr"
 
 @contextmanager
 def database_url(settings: Settings) -> Iterator[str]:
-    """Yield the URL to use; with no DATABASE_URL, run the embedded server meanwhile."""
+    """Yield the URL to use; with no DATABASE_URL, run the embedded server meanwhile (one that
+    was running already, e.g. under `movr demo`, is used and left running)."""
     if settings.database_url is not None:
         yield settings.database_url
         return
     server = EmbeddedPostgres(settings.data_dir)
+    ours = not server.is_running()
     server.start()
     try:
         server.ensure_database(EMBEDDED_DATABASE)
         log.info("embedded PostgreSQL running in %s", settings.data_dir)
         yield server.url(EMBEDDED_DATABASE)
     finally:
-        server.stop()
+        if ours:
+            server.stop()

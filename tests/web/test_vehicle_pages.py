@@ -37,7 +37,9 @@ def test_city_switch_is_limited_to_the_serving_region(
     response = post(logged_in, "/city/boston")
     assert response.status_code == 303
     assert "BostonBrand" in logged_in.get("/vehicles").get_data(as_text=True)
-    assert post(logged_in, "/city/paris").status_code == 404
+    paris = post(logged_in, "/city/paris")
+    assert paris.status_code == 422
+    assert "Paris is served by the gcp-europe-west1 region" in paris.get_data(as_text=True)
     assert post(logged_in, "/city/atlantis").status_code == 404
 
 

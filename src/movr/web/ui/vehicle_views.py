@@ -8,7 +8,7 @@ from flask import abort, flash, render_template, request, session, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from movr.services import vehicles
-from movr.services.errors import DomainError, HomeRegionRequired, InvalidInput
+from movr.services.errors import CityNotInRegion, DomainError, HomeRegionRequired, InvalidInput
 from movr.services.positions import Position
 from movr.web.auth import login_required
 from movr.web.runtime import runtime
@@ -107,9 +107,14 @@ def remove_vehicle(vehicle_id: uuid.UUID) -> BaseResponse | tuple[str, int]:
 
 @bp.post("/city/<city>")
 @login_required
-def switch_city(city: str) -> BaseResponse:
+def switch_city(city: str) -> BaseResponse | tuple[str, int]:
     """Browse another city of this region."""
-    if city not in runtime().settings.cities:
+    settings = runtime().settings
+    if city not in settings.region_map:
         abort(404)
+    if city not in settings.cities:
+        name, region = settings.region_map.city(city).name, settings.region_map.region_of(city)
+        error = CityNotInRegion(f"{name} is served by the {region} region, not this one.")
+        return refused(error, back=url_for("ui.vehicles"), back_label="Vehicles")
     session[CITY_KEY] = city
     return see_other(url_for("ui.vehicles"))

@@ -72,3 +72,38 @@ def test_a_value_the_database_refuses_is_a_422_not_a_503(
     response = logged_in.get("/vehicles")
     assert response.status_code == 422
     assert "Some of what you sent is not valid." in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("position", "message"),
+    [
+        ({"latitude": "41"}, "Give both latitude and longitude, or neither."),
+        ({"latitude": "1000", "longitude": "1"}, "Number must be between -90 and 90."),
+        ({"latitude": "nan", "longitude": "1"}, "The map position is not valid"),
+    ],
+)
+def test_a_bad_map_position_is_explained_and_not_sent_back(
+    logged_in: FlaskClient, session: Session, position: dict[str, str], message: str
+) -> None:
+    before = _vehicle_count(session)
+    response = post(logged_in, "/vehicles/add", {**VEHICLE, **position})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert message in html
+    assert '<input id="latitude" name="latitude" type="hidden" value="">' in html
+    assert _vehicle_count(session) == before
+
+
+def test_ending_a_ride_at_a_bad_map_position_is_explained(
+    logged_in: FlaskClient, session: Session, user: User
+) -> None:
+    vehicle = make_vehicle(session, make_user(session))
+    ride = rides.start_ride(session, user.id, vehicle.id, ["new york", "boston", "washington dc"])
+    response = post(
+        logged_in,
+        f"/rides/end/{ride.id}",
+        {"location": "Pier", "latitude": "1000", "longitude": "1"},
+    )
+    assert response.status_code == 422
+    assert "The map position is not valid" in response.get_data(as_text=True)
+    assert rides.get_ride(session, user.id, ride.id).active

@@ -24,6 +24,7 @@ from wtforms.validators import (
     NumberRange,
     Optional,
     Regexp,
+    ValidationError,
 )
 from wtforms.widgets import HiddenInput
 
@@ -82,10 +83,33 @@ class RegisterForm(FlaskForm):  # type: ignore[misc]
 
 
 class _PositionFields:
-    """Optional coordinates set by a click on the map."""
+    """Optional coordinates set by a click on the map: both or neither, as over the API."""
 
     latitude = FloatField("Latitude", [Optional(), NumberRange(-90, 90)], widget=HiddenInput())
     longitude = FloatField("Longitude", [Optional(), NumberRange(-180, 180)], widget=HiddenInput())
+
+    def validate_latitude(self, _field: Field) -> None:
+        """WTForms' inline validator, run for a coordinate that was given (Optional() skips an
+        empty one): the other one must be there too."""
+        if any(f.data is None for f in self._position_fields()):
+            raise ValidationError("Give both latitude and longitude, or neither.")
+
+    validate_longitude = validate_latitude
+
+    def _position_fields(self) -> list[Field]:
+        return [getattr(self, "latitude"), getattr(self, "longitude")]  # noqa: B009
+
+    @property
+    def position_errors(self) -> list[str]:
+        """What is wrong with the map position (its fields are hidden, so shown apart)."""
+        return [str(error) for f in self._position_fields() for error in f.errors]
+
+    def drop_bad_position(self) -> None:
+        """Forget a position that is not valid, so that the form shown again does not send it
+        back (its fields are hidden: nobody could correct it)."""
+        if self.position_errors:
+            for f in self._position_fields():
+                f.data, f.raw_data = None, []
 
 
 class AddVehicleForm(FlaskForm, _PositionFields):  # type: ignore[misc]

@@ -59,6 +59,7 @@ def end_ride(ride_id: uuid.UUID) -> BaseResponse | str | tuple[str, int]:
     """End your active ride where you leave the vehicle."""
     form = EndRideForm()
     if not form.validate_on_submit():
+        form.drop_bad_position()
         return _rides_page(form), 422
     rider = me().id
     location = text(form.location)

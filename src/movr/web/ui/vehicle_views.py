@@ -47,6 +47,7 @@ def add_vehicle() -> BaseResponse | str | tuple[str, int]:
             422 if request.method == "POST" else 200
         )
     if not form.validate_on_submit():
+        form.drop_bad_position()
         status = 422 if request.method == "POST" else 200
         return render_template("add_vehicle.html", form=form, home=home), status
     new = vehicles.NewVehicle(
@@ -54,7 +55,7 @@ def add_vehicle() -> BaseResponse | str | tuple[str, int]:
         color=text(form.color),
         brand=text(form.brand),
         location=text(form.location),
-        position=_position(form.latitude.data, form.longitude.data),
+        position=Position.optional(form.latitude.data, form.longitude.data),
     )
     owner = me().id
     try:
@@ -72,13 +73,6 @@ def add_vehicle() -> BaseResponse | str | tuple[str, int]:
     session[CITY_KEY] = home.id
     flash(f"Your {new.type} is listed in {home.name}.", "success")
     return see_other(url_for("ui.vehicles"))
-
-
-def _position(latitude: float | None, longitude: float | None) -> Position | None:
-    try:
-        return Position.optional(latitude, longitude)
-    except InvalidInput:
-        return None  # a half-set map click is ignored; the city centre is used
 
 
 def _home_region_elsewhere(region: str, city_name: str) -> str:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import io
+import json
 
 from argon2 import PasswordHasher
 from flask.testing import FlaskClient
@@ -88,6 +90,21 @@ def test_unknown_fields_wrong_types_and_bad_json_are_4xx(
 
 def test_oversize_bodies_are_refused(anonymous: ApiClient) -> None:
     response = anonymous.post("/users", REGISTRATION | {"first_name": "x" * 70_000})
+    assert response.status_code == 413
+    assert response.json["code"] == "payload_too_large"  # type: ignore[index]
+
+
+def test_oversize_bodies_without_a_length_are_refused(client: FlaskClient) -> None:
+    """A chunked body has no Content-Length: the server cuts it at the limit, MovR says 413."""
+    body = json.dumps(REGISTRATION | {"first_name": "x" * 70_000}).encode()
+    response = client.post(
+        f"{API}/users",
+        input_stream=io.BytesIO(body),
+        content_type="application/json",
+        headers={"Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True},  # as gunicorn sets it
+    )
+    assert response.request.content_length is None
     assert response.status_code == 413
     assert response.json["code"] == "payload_too_large"  # type: ignore[index]
 

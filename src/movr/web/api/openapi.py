@@ -12,7 +12,7 @@ from typing import Any, Literal
 from flask import Blueprint, Response, request
 from pydantic import BaseModel, ValidationError
 from pydantic.json_schema import models_json_schema
-from werkzeug.exceptions import HTTPException, UnsupportedMediaType
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, UnsupportedMediaType
 
 from movr.services.errors import InvalidInput
 from movr.web.api.auth import authenticate, identify
@@ -155,8 +155,13 @@ def parse_body(model: type[BaseModel]) -> BaseModel:
     """Validate the JSON body against `model` (415 if it is not JSON)."""
     if request.mimetype != JSON:
         raise UnsupportedMediaType("Send the body as application/json.")
+    body = request.get_data()
+    limit = request.max_content_length
+    if limit is not None and len(body) >= limit:
+        # A body without Content-Length (chunked) is cut at the limit, not refused by it.
+        raise RequestEntityTooLarge()
     try:
-        return model.model_validate_json(request.get_data() or b"")
+        return model.model_validate_json(body or b"")
     except ValidationError as error:
         raise RequestInvalid(from_validation_error(error, "body")) from None
 

@@ -8,11 +8,11 @@ import sys
 from dataclasses import replace
 
 import click
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 
 from movr.config import ConfigError, Settings
 from movr.db import migrate
-from movr.db.engine import Database, create_database
+from movr.db.engine import create_database
 from movr.db.runtime import database_url
 from movr.db.transaction import run_in_transaction
 from movr.loadgen.command import load
@@ -95,12 +95,17 @@ def upgrade() -> None:
 def purge(batch_size: int) -> None:
     """Delete expired Idempotency-Keys, dead tokens and ended rate-limit windows (run daily;
     safe while MovR serves)."""
-    settings = _settings(development=True)
+    # A batch on a large backlog may take longer than a request may (the timeout of 0 is none).
+    settings = replace(_settings(development=True), statement_timeout_ms=0)
     with database_url(settings) as url:
         database = create_database(settings, url)
+        # Deleting rows that no request reads anymore needs no serializable snapshot; at
+        # SERIALIZABLE, PostgreSQL's scan of the table would take a table-wide predicate lock
+        # and abort concurrent logins and ride actions.
+        read_committed = database.pooled.execution_options(isolation_level="READ COMMITTED")
         try:
             for kind in retention.PURGES:
-                total = _purge(database, kind, batch_size, settings)
+                total = _purge(read_committed, kind, batch_size, settings)
                 click.echo(f"{kind}: {total} deleted")
         finally:
             database.dispose()
@@ -130,7 +135,7 @@ def sql(dialect: str, database: str) -> None:
     click.echo(migrate.render_sql(dialect, settings.region_map, database))
 
 
-def _purge(database: Database, kind: str, batch_size: int, settings: Settings) -> int:
+def _purge(units: Engine, kind: str, batch_size: int, settings: Settings) -> int:
     """Delete every dead row of `kind`, a batch (one statement) at a time; how many went."""
 
     def batch(connection: Connection) -> int:
@@ -138,9 +143,7 @@ def _purge(database: Database, kind: str, batch_size: int, settings: Settings) -
 
     total = 0
     while True:
-        gone = run_in_transaction(
-            database.autocommit, batch, operation="purge", policy=settings.retry
-        )
+        gone = run_in_transaction(units, batch, operation="purge", policy=settings.retry)
         total += gone
         if gone < batch_size:
             return total

@@ -19,6 +19,7 @@ from movr.db.engine import Database
 from movr.models import User, Vehicle
 from movr.services import vehicles
 from movr.web.app import create_app
+from movr.web.limit_storage import DatabaseStorage
 from movr.web.security import is_safe_next
 from tests.factories import PASSWORD, make_user, make_vehicle
 from tests.web.conftest import csrf_token, log_in, post
@@ -147,6 +148,37 @@ def test_a_copied_session_cookie_is_dead_after_logout(app: Flask, user: User) ->
     assert page.status_code == 302
     assert page.headers["Location"].startswith("/login")
     assert api.status_code == 401
+
+
+def test_registering_while_logged_in_ends_the_previous_session(
+    client: FlaskClient, user: User
+) -> None:
+    log_in(client, user)
+    copied = client.get_cookie("movr_session")
+    assert copied is not None
+    form = {"city": "new york", "first_name": "New", "last_name": "Person", "password": PASSWORD}
+    form |= {"email": "new.person@example.com", "username": "new-person", "confirm": PASSWORD}
+    assert post(client, "/register", form).status_code == 303
+    client.set_cookie("movr_session", copied.value)
+    assert client.get("/vehicles").status_code == 302
+
+
+def test_a_failing_rate_limit_store_never_turns_a_login_into_a_500(
+    settings: Settings,
+    db: Database,
+    hasher: PasswordHasher,
+    user: User,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken(*_: object, **__: object) -> int:
+        raise OperationalError("INSERT INTO rate_limit_counters", {}, Exception("gone"))
+
+    monkeypatch.setattr(DatabaseStorage, "incr", broken)
+    limited = dataclasses.replace(settings, login_rate_limit="3 per minute")
+    with create_app(limited, database=db, hasher=hasher).test_client() as client:
+        wrong = {"username": user.username or "", "password": "wrong pass"}
+        assert post(client, "/login", wrong).status_code == 401
+        assert post(client, "/login", {**wrong, "password": PASSWORD}).status_code == 303
 
 
 def test_logging_out_ends_only_that_browsers_session(app: Flask, user: User) -> None:
@@ -322,7 +354,11 @@ def test_a_session_signed_with_another_key_is_refused(app: Flask, user: User) ->
     forger.secret_key = "not-the-configured-secret-key"
     serializer = SecureCookieSessionInterface().get_signing_serializer(forger)
     assert serializer is not None
-    forged = serializer.dumps({"_user_id": str(user.id), "_fresh": True})
+    with app.test_client() as browser:  # a real, live session token, in a forged cookie
+        log_in(browser, user)
+        with browser.session_transaction() as real:
+            token = real["_user_id"]
+    forged = serializer.dumps({"_user_id": token, "_fresh": True})
     with app.test_client() as client:
         client.set_cookie("movr_session", forged)
         response = client.get("/vehicles")

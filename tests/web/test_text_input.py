@@ -14,7 +14,7 @@ from movr.web.text_rules import FREE_TEXT_MESSAGE
 from tests.factories import PASSWORD, make_user, make_vehicle
 from tests.web.conftest import post
 
-BAD_TEXT = ["a\x00b", "tab\there", "bell\x07", "\x9b", "\u200b", " \ufeff "]
+BAD_TEXT = ["a\x00b", "tab\there", "bell\x07", "\x9b", "\u200b", " \ufeff ", "\u3164", "x\u202ey"]
 VEHICLE = {"type": "bike", "color": "red", "brand": "Acme", "location": "Dock 4"}
 PERSON = {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com"}
 
@@ -58,6 +58,16 @@ def test_end_ride_page_refuses_a_nul_in_the_location(
     assert response.status_code == 422
     assert 'id="location-error"' in response.get_data(as_text=True)
     assert rides.get_ride(session, user.id, ride.id).active
+
+
+def test_other_data_errors_are_movrs_fault_not_the_requests(
+    logged_in: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def divide(session: Session, *_: object, **__: object) -> None:
+        session.execute(text("SELECT 1 / 0"))  # 22012: no input could cause it
+
+    monkeypatch.setattr(vehicles, "list_city_vehicles", divide)
+    assert logged_in.get("/vehicles").status_code == 503
 
 
 def test_a_value_the_database_refuses_is_a_422_not_a_503(

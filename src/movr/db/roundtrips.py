@@ -26,7 +26,10 @@ class StatementCounter:
 
     def _transaction(self, word: str) -> Any:
         def record(conn: Connection) -> None:
-            # The driver's own mode decides whether it sends the word.
+            # The driver's own mode decides whether it sends the word (an invalidated
+            # connection sends nothing).
+            if conn.invalidated:
+                return
             if not conn.connection.dbapi_connection.autocommit:  # type: ignore[union-attr]
                 self.statements.append(word)
 

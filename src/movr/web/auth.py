@@ -82,7 +82,10 @@ login_manager.user_loader(load_user)
 
 def start_session(user: CurrentUser) -> CurrentUser:
     """Log `user` in with a fresh session: a new token, nothing from before kept (no
-    fixation). Lives as long as the session cookie."""
+    fixation; a session this browser had is ended). It lasts as long as the session cookie,
+    counted from now (an absolute lifetime: PERMANENT_SESSION_LIFETIME)."""
+    if flask_login.current_user.is_authenticated:
+        end_session(flask_login.current_user._get_current_object())
     ttl = current_app.permanent_session_lifetime
     issued = runtime().one_statement(
         lambda s: tokens.issue_token(s, user.id, user.city, ttl), "start_session"

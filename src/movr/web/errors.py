@@ -12,7 +12,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
-from movr.db.transaction import TransactionRetriesExhausted
+from movr.db.transaction import TransactionRetriesExhausted, sqlstate_of
 from movr.services.callers import UnknownCaller
 from movr.services.errors import DomainError
 from movr.web.api.auth import INVALID_TOKEN, CsrfRequired, Unauthenticated
@@ -36,6 +36,10 @@ MESSAGES = {
     503: "MovR is busy or its database is unreachable. Please try again in a moment.",
 }
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="movr"'}
+# Data errors that say the request's text cannot be stored: None is psycopg's own refusal of a
+# NUL character (before sending), then string too long, character not in the encoding,
+# untranslatable character. Other data errors (overflows, bad casts) are MovR's fault: 503.
+INPUT_DATA_ERRORS = frozenset({None, "22001", "22021", "22P05"})
 TITLES = {403: "Forbidden", 404: "Not found", 429: "Slow down", 503: "Temporarily unavailable"}
 
 
@@ -118,7 +122,9 @@ def install(app: Flask) -> None:
 
     @app.errorhandler(DataError)
     def refused_value(error: DataError) -> Response | tuple[str, int]:
-        # A value the database cannot store (the forms and schemas should have refused it
+        if sqlstate_of(error) not in INPUT_DATA_ERRORS:
+            return database_error(error)
+        # Text the database cannot store (the forms and schemas should have refused it
         # first): the request's fault, and nothing was written.
         log.warning("database refused a value: %s", type(error.orig).__name__)
         _without_database()

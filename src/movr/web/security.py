@@ -107,12 +107,19 @@ def install(app: Flask, settings: Settings) -> None:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_NAME="movr_session",
+        # A session lasts 12 h from login however it is used (its token expires then: see
+        # web/auth.py), so the cookie is not renewed on every request either.
         PERMANENT_SESSION_LIFETIME=12 * 3600,
+        SESSION_REFRESH_EACH_REQUEST=False,
         MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
         MAX_FORM_MEMORY_SIZE=MAX_REQUEST_BYTES,
         MAX_FORM_PARTS=100,
         WTF_CSRF_TIME_LIMIT=None,  # tied to the session, which expires on its own
         RATELIMIT_ENABLED=(settings.login_rate_limit, settings.register_rate_limit) != (None, None),
+        # Counters that cannot be read or written (database or Redis down) let the request
+        # through rather than turn it into a 500: a login needs the database anyway, and
+        # answers 503 on its own when it is gone.
+        RATELIMIT_SWALLOW_ERRORS=True,
         RATELIMIT_STORAGE_URI=(
             f"{limit_storage.SCHEME}://"
             if settings.rate_limit_storage == DATABASE_STORAGE

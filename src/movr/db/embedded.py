@@ -123,10 +123,11 @@ class EmbeddedPostgres:
 
     # Public interface
 
-    def start(self) -> None:
-        """Initialise the cluster if absent and start it unless a server already runs on it."""
+    def start(self) -> bool:
+        """Initialise the cluster if absent and start it unless a server already runs on it.
+        True if this call started it (decided under the cluster's lock)."""
         with self._locked():
-            self._start_locked()
+            return self._start_locked()
 
     def stop(self) -> None:
         """Stop the server (fast mode, waiting for it to exit); a no-op when it is not running."""
@@ -197,7 +198,7 @@ class EmbeddedPostgres:
 
     # Start sequence
 
-    def _start_locked(self) -> None:
+    def _start_locked(self) -> bool:
         """Do the work of `start()`; the caller holds the cluster lock."""
         account = self._account(create=True)
         with contextlib.suppress(FileNotFoundError):
@@ -220,7 +221,7 @@ class EmbeddedPostgres:
             logger.info(
                 "using the PostgreSQL server already running on %s (pid %d)", self.pgdata, pid
             )
-            return
+            return False
 
         self._clear_stale()
         socket_dir = self._prepare_socket_dir(account)
@@ -245,6 +246,7 @@ class EmbeddedPostgres:
             )
         self._probe()
         logger.info("embedded PostgreSQL started on %s (socket in %s)", self.pgdata, socket_dir)
+        return True
 
     def _initdb(self, account: _Account) -> None:
         """Create the cluster in a scratch dir and rename it into place once complete."""

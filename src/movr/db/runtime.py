@@ -22,8 +22,7 @@ def database_url(settings: Settings) -> Iterator[str]:
         yield settings.database_url
         return
     server = EmbeddedPostgres(settings.data_dir)
-    ours = not server.is_running()
-    server.start()
+    ours = server.start()
     try:
         server.ensure_database(EMBEDDED_DATABASE)
         log.info("embedded PostgreSQL running in %s", settings.data_dir)

@@ -63,7 +63,7 @@ def idempotent(
         key=key,
         city=runtime().settings.cities[0],  # keys live in the serving region: local writes
         fingerprint=idempotency.request_fingerprint(
-            request.method, request.path, body.model_dump_json().encode()
+            request.method, _route(), body.model_dump_json().encode()
         ),
         ttl=runtime().settings.idempotency_ttl,
     )
@@ -82,6 +82,13 @@ def idempotent(
         if answer is not None:
             return answer
     raise idempotency.IdempotencyKeyInFlight("Another request keeps taking this Idempotency-Key.")
+
+
+def _route() -> str:
+    """The request's route and its arguments as parsed (a ride id in upper case or lower case
+    is the same ride)."""
+    rule = request.url_rule.rule if request.url_rule is not None else request.path
+    return " ".join([rule, *(str(value) for value in (request.view_args or {}).values())])
 
 
 def _done(

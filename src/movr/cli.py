@@ -10,7 +10,7 @@ from dataclasses import replace
 import click
 from sqlalchemy import Connection, Engine
 
-from movr.config import ConfigError, Settings
+from movr.config import ConfigError, RetryPolicy, Settings
 from movr.db import migrate
 from movr.db.engine import create_database
 from movr.db.runtime import database_url
@@ -105,7 +105,7 @@ def purge(batch_size: int) -> None:
         read_committed = database.pooled.execution_options(isolation_level="READ COMMITTED")
         try:
             for kind in retention.PURGES:
-                total = _purge(read_committed, kind, batch_size, settings)
+                total = _purge(read_committed, kind, batch_size, settings.retry)
                 click.echo(f"{kind}: {total} deleted")
         finally:
             database.dispose()
@@ -135,7 +135,7 @@ def sql(dialect: str, database: str) -> None:
     click.echo(migrate.render_sql(dialect, settings.region_map, database))
 
 
-def _purge(units: Engine, kind: str, batch_size: int, settings: Settings) -> int:
+def _purge(units: Engine, kind: str, batch_size: int, policy: RetryPolicy) -> int:
     """Delete every dead row of `kind`, a batch (one statement) at a time; how many went."""
 
     def batch(connection: Connection) -> int:
@@ -143,7 +143,7 @@ def _purge(units: Engine, kind: str, batch_size: int, settings: Settings) -> int
 
     total = 0
     while True:
-        gone = run_in_transaction(units, batch, operation="purge", policy=settings.retry)
+        gone = run_in_transaction(units, batch, operation="purge", policy=policy)
         total += gone
         if gone < batch_size:
             return total

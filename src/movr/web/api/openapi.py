@@ -161,7 +161,7 @@ def parse_body(model: type[BaseModel]) -> BaseModel:
         # A body without Content-Length (chunked) is cut at the limit, not refused by it.
         raise RequestEntityTooLarge()
     try:
-        return model.model_validate_json(body or b"")
+        return model.model_validate_json(body)
     except ValidationError as error:
         raise RequestInvalid(from_validation_error(error, "body")) from None
 

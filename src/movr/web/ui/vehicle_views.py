@@ -107,8 +107,9 @@ def switch_city(city: str) -> BaseResponse | tuple[str, int]:
     if city not in settings.region_map:
         abort(404)
     if city not in settings.cities:
-        name, region = settings.region_map.city(city).name, settings.region_map.region_of(city)
-        error = CityNotInRegion(f"{name} is served by the {region} region, not this one.")
+        other = settings.region_map.city(city)
+        served = f"{other.name} is served by the {other.region} region, not this one."
+        error = CityNotInRegion(served)
         return refused(error, back=url_for("ui.vehicles"), back_label="Vehicles")
     session[CITY_KEY] = city
     return see_other(url_for("ui.vehicles"))

@@ -159,12 +159,15 @@ def test_a_replay_rolls_back_the_work_it_repeated(api: ApiClient, session: Sessi
     assert session.get_one(Vehicle, vehicle.id, populate_existing=True).status == "available"
 
 
+def _started_ride(api: ApiClient, session: Session) -> str:
+    """The id of a ride the API client just started on a fresh vehicle."""
+    started = api.post("/rides", {"vehicle_id": str(make_vehicle(session, make_user(session)).id)})
+    return str(started.json["id"])  # type: ignore[index]
+
+
 def test_end_with_the_same_idempotency_key_replays(api: ApiClient, session: Session) -> None:
-    ride = api.post(
-        "/rides", {"vehicle_id": str(make_vehicle(session, make_user(session)).id)}
-    ).json
     key = {"Idempotency-Key": "end-1"}
-    path = f"/rides/{ride['id']}/end"  # type: ignore[index]
+    path = f"/rides/{_started_ride(api, session)}/end"
     first = api.post(path, {"location": "Dock"}, headers=key)
     again = api.post(path, {"location": "Dock"}, headers=key)
     assert first.status_code == again.status_code == 200
@@ -172,15 +175,13 @@ def test_end_with_the_same_idempotency_key_replays(api: ApiClient, session: Sess
 
 
 def test_a_repeat_spelled_differently_is_the_same_request(api: ApiClient, session: Session) -> None:
-    ride = api.post(
-        "/rides", {"vehicle_id": str(make_vehicle(session, make_user(session)).id)}
-    ).json
+    ride_id = _started_ride(api, session)
     key = {"Idempotency-Key": "end-spelled"}
-    path = f"/rides/{ride['id']}/end"  # type: ignore[index]
-    first = api.post(path, {"location": "Dock", "latitude": 40.7, "longitude": -74.0}, headers=key)
+    body = {"location": "Dock", "latitude": 40.7, "longitude": -74.0}
+    first = api.post(f"/rides/{ride_id}/end", body, headers=key)
     respelled = b'{ "longitude" : -74.00, "location":"Dock",\n "latitude": 40.70 }'
     again = api.client.post(
-        API + path.upper().replace("/RIDES/", "/rides/").replace("/END", "/end"),
+        f"{API}/rides/{ride_id.upper()}/end",
         data=respelled,
         headers=api.headers(key | {"Content-Type": "application/json"}),
     )

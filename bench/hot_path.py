@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, exists, extract, func, insert, literal, select, text, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from movr.db.engine import Database
 from movr.db.transaction import run_in_transaction
@@ -138,7 +138,8 @@ def compare(database: Database, cities: list[str], rounds: int = 300) -> dict[st
             ).bindparams(bindparam("cities", value=list(cities), expanding=True))
         ).one()
     transaction = database.sessions
-    autocommit_session, autocommit = database.autocommit_sessions, database.autocommit
+    autocommit = database.autocommit
+    autocommit_session = sessionmaker(database.pooled, expire_on_commit=False)
 
     def start(session: Session, claim: idempotency.Claim | None = None) -> Any:
         return rides.start_ride(session, rider, vehicle, cities, claim)

@@ -20,6 +20,7 @@ from movr.config import RetryPolicy, Settings
 from movr.db.embedded import EmbeddedPostgres
 from movr.db.engine import Database, create_database
 from movr.db.migrate import upgrade
+from movr.db.reads import ReadRouter
 from movr.regions import RegionMap
 from movr.services.passwords import fast_hasher
 from movr.web.app import create_app
@@ -37,7 +38,8 @@ def make_settings(**overrides: object) -> Settings:
         "MOVR_DATA_DIR": str(TEST_DATA_DIR),
         "MOVR_RATE_LIMITS": "off",
     }
-    settings = Settings.from_env(env)
+    # Every one-statement unit the tests run is checked to send one statement.
+    settings = _replace(Settings.from_env(env), check_units=True)
     return settings if not overrides else _replace(settings, **overrides)
 
 
@@ -137,17 +139,18 @@ def connection(engine: Engine) -> Iterator[Connection]:
 
 
 @pytest.fixture
-def db(connection: Connection) -> Database:
+def db(connection: Connection, committed_db: Database) -> Database:
     """A Database whose every commit is a savepoint inside the test's outer transaction."""
     sessions = sessionmaker(
         bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
     )
+    autocommit = Savepoints(connection)
     return Database(
         engine=connection.engine,
-        pooled=connection.engine,
+        pooled=committed_db.pooled,  # the pool's own engine: its events see every statement
         sessions=sessions,
-        autocommit=Savepoints(connection),
-        autocommit_sessions=sessions,
+        autocommit=autocommit,
+        reads=ReadRouter(autocommit),
     )
 
 

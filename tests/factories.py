@@ -4,13 +4,31 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from typing import ParamSpec, TypeVar
 
 from sqlalchemy.orm import Session
 
+from movr.db.units import Operation
 from movr.models import User, Vehicle
 from movr.regions import RegionMap
 from movr.services import users, vehicles
 from movr.services.passwords import fast_hasher
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class OnSession:
+    """A Runner (db/units.py) that runs every operation on one test session."""
+
+    def __init__(self, session: Session) -> None:
+        """Run on `session`."""
+        self.session = session
+
+    def run(self, operation: Operation[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        """Call the operation on the session, whatever its kind."""
+        return operation(self.session, *args, **kwargs)
+
 
 _counter = itertools.count(1)
 _HASHER = fast_hasher()

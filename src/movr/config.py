@@ -68,7 +68,11 @@ class Settings:
     retry: RetryPolicy = RetryPolicy()
     statement_timeout_ms: int = 5000
     pool_size: int = 10
-    follower_reads: bool = False
+    follower_reads: bool = False  # CockroachDB: read-mostly requests as follower reads
+    read_database_url: str | None = None  # PostgreSQL: the region's hot standby
+    max_replica_lag_ms: int = 1000  # a replica further behind is not read
+    replica_wait_ms: int = 500  # how long a read waits for the replica to show its own write
+    check_units: bool = False  # fail a one-statement unit that sends more (the test suite)
     proxy_hops: int = 0  # how many reverse proxies' X-Forwarded-Proto/Host/Port to trust
     forwarded_for_hops: int = 0  # how many X-Forwarded-For entries they add (GCP's LB adds 2)
     port: int = 8000
@@ -103,7 +107,7 @@ class Settings:
         return cls(
             environment=environment,
             data_dir=data_dir,
-            database_url=_database_url(env),
+            database_url=_database_url(env, "DATABASE_URL"),
             secret_key=_secret_key(env, environment, data_dir),
             region_map=region_map,
             region=region,
@@ -128,6 +132,9 @@ class Settings:
             statement_timeout_ms=_int(env, "MOVR_STATEMENT_TIMEOUT_MS", 5000, minimum=0),
             pool_size=_int(env, "MOVR_DB_POOL_SIZE", 10, minimum=1),
             follower_reads=_bool(env, "MOVR_FOLLOWER_READS", default=False),
+            read_database_url=_database_url(env, "MOVR_READ_DATABASE_URL"),
+            max_replica_lag_ms=_int(env, "MOVR_MAX_REPLICA_LAG_MS", 1000, minimum=0),
+            replica_wait_ms=_int(env, "MOVR_REPLICA_WAIT_MS", 500, minimum=0, maximum=10_000),
             proxy_hops=_int(env, "MOVR_PROXY_HOPS", 0, minimum=0),
             forwarded_for_hops=_int(
                 env,
@@ -164,8 +171,8 @@ def _region_map(env: Mapping[str, str]) -> RegionMap:
         raise ConfigError(f"MOVR_REGION_MAP: {exc}") from exc
 
 
-def _database_url(env: Mapping[str, str]) -> str | None:
-    url = env.get("DATABASE_URL")
+def _database_url(env: Mapping[str, str], name: str) -> str | None:
+    url = env.get(name)
     if not url:
         return None
     scheme = url.split("://", 1)[0]
@@ -176,7 +183,7 @@ def _database_url(env: Mapping[str, str]) -> str | None:
         return "cockroachdb+psycopg://" + url.split("://", 1)[1]
     if scheme not in ("postgresql+psycopg", "cockroachdb+psycopg"):
         raise ConfigError(
-            "DATABASE_URL: expected postgresql+psycopg://… or cockroachdb+psycopg://…, "
+            f"{name}: expected postgresql+psycopg://… or cockroachdb+psycopg://…, "
             f"got scheme {scheme!r}"
         )
     return url

@@ -13,7 +13,7 @@ from movr.regions import RegionMap
 from movr.services import rides, users
 from movr.services.errors import InvalidCredentials, InvalidInput, StillRiding, UsernameTaken
 from movr.services.pagination import PageRequest
-from tests.factories import PASSWORD, make_user, make_vehicle
+from tests.factories import PASSWORD, OnSession, make_user, make_vehicle
 
 EAST = ["new york", "boston", "washington dc"]
 
@@ -96,7 +96,7 @@ def test_authenticate_accepts_the_right_password_case_insensitively(
     session: Session, hasher: PasswordHasher
 ) -> None:
     user = make_user(session, username="grace")
-    assert users.authenticate(session, hasher, "GRACE", PASSWORD).id == user.id
+    assert users.authenticate(OnSession(session), hasher, "GRACE", PASSWORD).id == user.id
 
 
 @pytest.mark.parametrize(
@@ -107,7 +107,7 @@ def test_authenticate_failure_is_the_same_for_unknown_user_and_wrong_password(
 ) -> None:
     make_user(session, username="grace")
     with pytest.raises(InvalidCredentials) as raised:
-        users.authenticate(session, hasher, username, password)
+        users.authenticate(OnSession(session), hasher, username, password)
     assert raised.value.message == "Invalid username or password."
 
 
@@ -117,7 +117,7 @@ def test_authenticate_rehashes_outdated_parameters(
     old = PasswordHasher(time_cost=1, memory_cost=512, parallelism=1)
     user = make_user(session, username="rehash")
     session.execute(update(User).where(User.id == user.id).values(password_hash=old.hash(PASSWORD)))
-    users.authenticate(session, hasher, "rehash", PASSWORD)
+    users.authenticate(OnSession(session), hasher, "rehash", PASSWORD)
     session.flush()
     stored = session.scalar(select(User.password_hash).where(User.id == user.id))
     assert stored is not None
@@ -181,7 +181,7 @@ def test_a_new_account_with_a_deleted_username_inherits_nothing(
     assert second.id != first.id
     assert rides.ride_history(session, second.id, PageRequest()).items == []
     with pytest.raises(InvalidCredentials):
-        users.authenticate(session, hasher, "phoenix", "the old password")
+        users.authenticate(OnSession(session), hasher, "phoenix", "the old password")
 
 
 def test_delete_account_is_refused_while_riding(session: Session) -> None:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from movr.config import Settings
 from movr.db.engine import Database
+from movr.db.units import read
 from movr.models import User, Vehicle
 from movr.services import vehicles
 from movr.web.app import create_app
@@ -334,7 +335,7 @@ def test_database_errors_never_reach_the_page(
             "SELECT secret_column FROM vehicles", {"p": "secret-param"}, Exception("boom")
         )
 
-    monkeypatch.setattr(vehicles, "list_city_vehicles", broken)
+    monkeypatch.setattr(vehicles, "list_city_vehicles", read(broken))
     response = logged_in.get("/vehicles")
     html = response.get_data(as_text=True)
     assert response.status_code == 503

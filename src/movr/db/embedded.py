@@ -15,7 +15,7 @@ import stat
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -25,7 +25,7 @@ from urllib.parse import quote
 import psycopg
 from psycopg import errors, sql
 
-__all__ = ["EmbeddedPostgres", "EmbeddedPostgresError"]
+__all__ = ["EmbeddedPostgres", "EmbeddedPostgresError", "EmbeddedStandby"]
 
 logger = logging.getLogger(__name__)
 
@@ -228,6 +228,7 @@ class EmbeddedPostgres:
         self._prepare_file(self.log_file, account)
         settings = {
             **SERVER_SETTINGS,
+            **self._role_settings(),
             "listen_addresses": "",
             "port": str(PORT),
             # List syntax: double quotes keep commas and spaces in the path literal.
@@ -248,8 +249,31 @@ class EmbeddedPostgres:
         logger.info("embedded PostgreSQL started on %s (socket in %s)", self.pgdata, socket_dir)
         return True
 
+    def _role_settings(self) -> dict[str, str]:
+        """Settings of this server's role (a primary needs none beyond the defaults)."""
+        return {}
+
     def _initdb(self, account: _Account) -> None:
         """Create the cluster in a scratch dir and rename it into place once complete."""
+        self._create_cluster(account, self._initdb_argv)
+
+    def _initdb_argv(self, scratch: Path) -> list[str]:
+        return [
+            str(self._bin / "initdb"),
+            "-D",
+            str(scratch),
+            "-U",
+            SUPERUSER,
+            "--auth-local=trust",
+            "--auth-host=reject",
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "--no-instructions",
+        ]
+
+    def _create_cluster(self, account: _Account, command: Callable[[Path], list[str]]) -> None:
+        """Run `command(scratch)` to fill a scratch dir, then rename it into place."""
         if self.pgdata.exists():
             if any(self.pgdata.iterdir()):
                 raise EmbeddedPostgresError(
@@ -264,27 +288,13 @@ class EmbeddedPostgres:
         if account.switch:
             os.chown(scratch, account.uid, account.gid)
         logger.info("initialising a PostgreSQL cluster in %s", self.pgdata)
-        result = self._run(
-            [
-                str(self._bin / "initdb"),
-                "-D",
-                str(scratch),
-                "-U",
-                SUPERUSER,
-                "--auth-local=trust",
-                "--auth-host=reject",
-                "-E",
-                "UTF8",
-                "--locale=C",
-                "--no-instructions",
-            ],
-            account,
-            timeout=300,
-        )
+        argv = command(scratch)
+        result = self._run(argv, account, timeout=300)
         if result.returncode != 0:
             shutil.rmtree(scratch, ignore_errors=True)
             raise EmbeddedPostgresError(
-                f"initdb failed for {self.pgdata} (exit {result.returncode}):\n{result.output}"
+                f"{Path(argv[0]).name} failed for {self.pgdata} (exit {result.returncode}):\n"
+                f"{result.output}"
             )
         scratch.rename(self.pgdata)
         # Make the rename itself durable, like initdb made the files durable.
@@ -596,6 +606,56 @@ class EmbeddedPostgres:
             tail = "\n".join(lines[-LOG_TAIL_LINES:])
             parts.append(f"\n--- last lines of {self.log_file} ---\n{tail}")
         return "".join(parts)
+
+
+class EmbeddedStandby(EmbeddedPostgres):
+    """A hot standby of an embedded primary, streaming its WAL over the primary's socket.
+
+    Made with `pg_basebackup -R` on first start (the primary must be running then); from then
+    on it starts, stops and persists like any embedded server, in its own `data_dir`.
+    `apply_delay_ms` holds replay back (`recovery_min_apply_delay`), which makes lag testable.
+    """
+
+    def __init__(self, data_dir: Path, primary: EmbeddedPostgres, apply_delay_ms: int = 0) -> None:
+        """Describe the standby of `primary`; nothing is touched on disk until `start()`."""
+        super().__init__(data_dir)
+        self.primary = primary
+        self.apply_delay_ms = apply_delay_ms
+
+    def _role_settings(self) -> dict[str, str]:
+        return {
+            "hot_standby": "on",
+            # Tell the primary what the standby's queries still read: no cancelled reads.
+            "hot_standby_feedback": "on",
+            "recovery_min_apply_delay": f"{self.apply_delay_ms}ms",
+        }
+
+    def _initdb(self, account: _Account) -> None:
+        """Copy the running primary (`pg_basebackup -R` writes standby.signal and how to
+        reach the primary)."""
+        socket_dir, port = self.primary._endpoint()
+        self._create_cluster(
+            account,
+            lambda scratch: [
+                str(self._bin / "pg_basebackup"),
+                "-D",
+                str(scratch),
+                "-h",
+                str(socket_dir),
+                "-p",
+                str(port),
+                "-U",
+                SUPERUSER,
+                "-X",
+                "stream",
+                "-R",
+                "--checkpoint=fast",
+            ],
+        )
+
+    def __repr__(self) -> str:
+        """Show which standby this is."""
+        return f"EmbeddedStandby({str(self.data_dir)!r}, primary={self.primary!r})"
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,9 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, make_url
+from sqlalchemy import Connection, Engine, make_url, text
 
+from movr.db.units import fresh_read
 from movr.regions import RegionMap
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -71,3 +72,11 @@ def current_revision(engine: Engine) -> str | None:
     """The revision the database is at (None when never migrated)."""
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
+
+
+@fresh_read
+def schema_revision(connection: Connection) -> str | None:
+    """The revision the database is at, in one read (readiness checks; Alembic's own way
+    first asks whether its table exists: a second statement)."""
+    revision: str | None = connection.scalar(text("SELECT version_num FROM alembic_version"))
+    return revision

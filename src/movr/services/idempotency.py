@@ -18,10 +18,10 @@ from sqlalchemy import Interval, bindparam, text
 from sqlalchemy.exc import IntegrityError
 
 from movr.db.sql import Executor
+from movr.db.units import fresh_read, statement
 from movr.services.callers import CALLER, Caller
 from movr.services.errors import DomainError
 
-KEY_MAX = 255
 KEY_CONSTRAINT = "idempotency_keys_pkey"
 
 
@@ -148,6 +148,7 @@ FORGET_EXPIRED = text(
 )
 
 
+@statement
 def remember_refusal(executor: Executor, claim: Claim, refusal: StoredResponse) -> None:
     """Store a refusal as the key's answer (one statement); KeyTaken if the key is taken (or
     the caller is no longer valid: its replay then finds nothing and the action runs again)."""
@@ -167,6 +168,7 @@ def remember_refusal(executor: Executor, claim: Claim, refusal: StoredResponse) 
         raise KeyTaken(claim.key)
 
 
+@fresh_read
 def remembered(executor: Executor, claim: Claim) -> RideMade | StoredResponse | None:
     """What a taken key holds: the ride its request made, or the refusal it got; None if it
     has expired (or is gone). IdempotencyKeyReused if it answered a different request.
@@ -187,6 +189,7 @@ def remembered(executor: Executor, claim: Claim) -> RideMade | StoredResponse | 
     return StoredResponse(stored.response_status, stored.response_body)
 
 
+@statement
 def forget_expired(executor: Executor, claim: Claim) -> None:
     """Delete the key if it has expired, so that its next use starts afresh."""
     executor.execute(FORGET_EXPIRED, claim.caller.parameters() | {"key": claim.key})

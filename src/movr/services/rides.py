@@ -13,6 +13,7 @@ from sqlalchemy import Float, Numeric, Row, Select, bindparam, func, select, tex
 from sqlalchemy.exc import IntegrityError
 
 from movr.db.sql import Executor, with_result_columns
+from movr.db.units import note_write, read, statement
 from movr.models import ActiveRide, Ride, Vehicle, VehicleStatus
 from movr.models.base import LOCATION_MAX
 from movr.services import callers, idempotency
@@ -102,15 +103,21 @@ def _result_names(diagnostics: dict[str, str]) -> tuple[str, ...]:
     return (*RIDE_COLUMNS, *VEHICLE_DETAILS, *diagnostics)
 
 
+# The statement's transaction id, for read-your-writes on a replica (db/reads.py).
+WRITE_XID = {"write_xid": "txid_current()"}
+
+
 START_DIAGNOSTICS = {
     "found_city": "found.city",
     "found_status": "found.status",
     "caller_id": "(SELECT id FROM caller)",
+    **WRITE_XID,
 }
 END_DIAGNOSTICS = {
     "found_rider_id": "found.rider_id",
     "found_ended": "found.end_time IS NOT NULL",
     "caller_id": "(SELECT id FROM caller)",
+    **WRITE_XID,
 }
 
 # The two contended writes are plain SQL: the same statements on PostgreSQL and CockroachDB,
@@ -188,6 +195,7 @@ END_RIDE = with_result_columns(
 )
 
 
+@statement
 def start_ride(
     executor: Executor,
     rider: Caller | uuid.UUID,
@@ -215,6 +223,7 @@ def start_ride(
         raise
     if row.id is None:
         raise _refused_start(row, region_cities)
+    note_write(executor, row.write_xid)
     return RideView.from_row(row)
 
 
@@ -229,6 +238,7 @@ def _refused_start(found: Row[Any], region_cities: Collection[str]) -> Exception
     return VehicleUnavailable("This vehicle is already in use.")
 
 
+@statement
 def end_ride(
     executor: Executor,
     rider: Caller | uuid.UUID,
@@ -264,6 +274,7 @@ def end_ride(
         raise
     if row.id is None:
         raise _refused_end(row)
+    note_write(executor, row.write_xid)
     return RideView.from_row(row)
 
 
@@ -283,6 +294,7 @@ def _ride_views() -> Select[Any]:
     )
 
 
+@read
 def ride_history(executor: Executor, rider_id: uuid.UUID, page: PageRequest) -> Page[RideView]:
     """The rider's rides, newest first (the active one, if any, is the newest)."""
     query = newest_first(
@@ -292,6 +304,7 @@ def ride_history(executor: Executor, rider_id: uuid.UUID, page: PageRequest) -> 
     return to_page(rides, page, lambda ride: (ride.start_time, ride.id))
 
 
+@read
 def get_ride(executor: Executor, rider_id: uuid.UUID, ride_id: uuid.UUID) -> RideView:
     """One of the rider's own rides; NotFound for anyone else's."""
     row = executor.execute(
@@ -302,6 +315,7 @@ def get_ride(executor: Executor, rider_id: uuid.UUID, ride_id: uuid.UUID) -> Rid
     return RideView.from_row(row)
 
 
+@read
 def count_active(executor: Executor, cities: Collection[str]) -> int:
     """Rides in progress in these cities (one indexed count)."""
     query = select(func.count()).where(ActiveRide.city.in_(cities))

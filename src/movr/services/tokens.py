@@ -9,10 +9,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, insert, text, update
+from sqlalchemy import func, insert, literal, select, text, update
 
 from movr.db.sql import Executor, with_result_columns
-from movr.models import ApiToken
+from movr.db.units import fresh, note_write, read, statement
+from movr.models import ApiToken, User
+from movr.services.errors import InvalidCredentials
 from movr.services.users import ACCOUNT_COLUMNS, ACCOUNT_FIELDS, Account
 
 TOKEN_PREFIX = "movr_"  # noqa: S105 -- a recognisable prefix, not a secret
@@ -31,23 +33,27 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+@statement
 def issue_token(executor: Executor, user_id: uuid.UUID, city: str, ttl: timedelta) -> IssuedToken:
-    """A new random token for the user `user_id` (living in `city`), valid for `ttl`.
+    """A new random token for the live user `user_id` (living in `city`), valid for `ttl`;
+    InvalidCredentials if the account was deleted meanwhile (its password may have been
+    checked on a replica that had not seen the deletion yet).
 
     Bearer tokens of the API and the pages' sessions alike: either can be revoked on its own.
     """
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    expires_at = executor.scalars(
+    live_user = select(
+        literal(user_id), literal(city), literal(token_hash(token)), func.now() + ttl
+    ).where(User.id == user_id, User.deleted_at.is_(None))
+    issued = executor.execute(
         insert(ApiToken)
-        .values(
-            user_id=user_id,
-            city=city,
-            token_hash=token_hash(token),
-            expires_at=func.now() + ttl,
-        )
-        .returning(ApiToken.expires_at)
-    ).one()
-    return IssuedToken(token, expires_at)
+        .from_select(["user_id", "city", "token_hash", "expires_at"], live_user)
+        .returning(ApiToken.expires_at, func.txid_current())
+    ).first()
+    if issued is None:
+        raise InvalidCredentials("Invalid username or password.")
+    note_write(executor, issued[1])
+    return IssuedToken(token, issued[0])
 
 
 # A token that still works (the same test wherever a token is resolved).
@@ -61,15 +67,22 @@ ACCOUNT_FOR_TOKEN = with_result_columns(
 )
 
 
+@read
 def user_for_token(executor: Executor, token: str) -> Account | None:
     """The live account behind a valid (unexpired, unrevoked) token, in one statement."""
     row = executor.execute(ACCOUNT_FOR_TOKEN, {"token_hash": token_hash(token)}).first()
     return Account(*row) if row is not None else None
 
 
+# For requests that write: the token is checked on the primary, so a revoked session or token
+# is refused at once there, whatever a lagging replica still says.
+fresh_user_for_token = fresh(user_for_token)
+
+
+@statement
 def revoke_token(executor: Executor, user_id: uuid.UUID, token: str) -> None:
     """Revoke one of the user's tokens (no-op if already revoked)."""
-    executor.execute(
+    revoked = executor.execute(
         update(ApiToken)
         .where(
             ApiToken.token_hash == token_hash(token),
@@ -77,4 +90,7 @@ def revoke_token(executor: Executor, user_id: uuid.UUID, token: str) -> None:
             ApiToken.revoked_at.is_(None),
         )
         .values(revoked_at=func.now())
-    )
+        .returning(func.txid_current())
+    ).first()
+    if revoked is not None:
+        note_write(executor, revoked[0])

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from movr.db.sql import Executor, with_result_columns
+from movr.db.units import Runner, fresh_read, read, statement, transaction
 from movr.models import ActiveRide, ApiToken, User, Vehicle, VehicleStatus
 from movr.models.base import EMAIL_MAX, NAME_MAX, USERNAME_MAX
 from movr.regions import RegionMap
@@ -89,6 +90,7 @@ def prepare_registration(
     )
 
 
+@transaction
 def create_account(session: Session, account: NewAccount) -> User:
     """Insert the account; UsernameTaken when the (case-insensitive) username exists."""
     try:
@@ -157,6 +159,7 @@ GET_ACCOUNT = with_result_columns(
 )
 
 
+@fresh_read
 def get_user(executor: Executor, user_id: uuid.UUID) -> Account | None:
     """The live account with this id (one primary-key read), or None."""
     row = executor.execute(GET_ACCOUNT, {"id": user_id}).first()
@@ -180,6 +183,7 @@ FIND_LOGIN = with_result_columns(
 )
 
 
+@read
 def find_login(executor: Executor, username: str) -> LoginCandidate | None:
     """One read: the live account with this (case-insensitive) username."""
     row = executor.execute(FIND_LOGIN, {"username": normalize_username(username)}).first()
@@ -208,25 +212,30 @@ def needs_rehash(hasher: PasswordHasher, candidate: LoginCandidate) -> bool:
     return hasher.check_needs_rehash(candidate.password_hash)
 
 
-def store_password_hash(session: Session, user_id: uuid.UUID, password_hash: str) -> None:
+@statement
+def store_password_hash(executor: Executor, user_id: uuid.UUID, password_hash: str) -> None:
     """Replace a live account's password hash."""
-    session.execute(
+    executor.execute(
         update(User)
         .where(User.id == user_id, User.deleted_at.is_(None))
         .values(password_hash=password_hash)
     )
 
 
-def authenticate(session: Session, hasher: PasswordHasher, username: str, password: str) -> Account:
-    """All login steps in one session (tests, scripts). Request handlers run them apart:
-    the read, then the hash check outside any transaction, then a rehash if needed."""
-    candidate = find_login(session, username)
+def authenticate(runner: Runner, hasher: PasswordHasher, username: str, password: str) -> Account:
+    """Log in: one read, the argon2 check outside any unit of work, a rehash if due.
+
+    Hashing inside a SERIALIZABLE transaction would hold it open for the hash's duration and
+    repeat the hash on every retry; under load that turned logins into give-ups.
+    """
+    candidate = runner.run(find_login, username)
     account = check_login(hasher, candidate, password)
     if candidate is not None and needs_rehash(hasher, candidate):
-        store_password_hash(session, account.id, hasher.hash(password))
+        runner.run(store_password_hash, account.id, hasher.hash(password))
     return account
 
 
+@read
 def list_city_users(executor: Executor, city: str, page: PageRequest) -> Page[CityUser]:
     """Live users of a city, newest first, each with whether they own a vehicle (one query)."""
     owns_vehicle = exists().where(
@@ -248,6 +257,7 @@ def list_city_users(executor: Executor, city: str, page: PageRequest) -> Page[Ci
     return to_page(users, page, lambda user: (user.created_at, user.id))
 
 
+@transaction
 def delete_account(session: Session, user_id: uuid.UUID) -> None:
     """Erase the account's personal data, retire its vehicles and revoke its API tokens; its
     rides stay, anonymous.

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
+from movr.db.units import read, transaction
 from movr.models import User, Vehicle, VehicleStatus, VehicleType
 from movr.models.base import BRAND_MAX, COLOR_MAX, LOCATION_MAX
 from movr.regions import RegionMap
@@ -46,6 +47,7 @@ def _validate(vehicle: NewVehicle) -> None:
             raise InvalidInput(field, f"Enter 1 to {limit} characters.")
 
 
+@transaction
 def add_vehicle(
     session: Session,
     region_map: RegionMap,
@@ -85,6 +87,7 @@ def add_vehicle(
     ).one()
 
 
+@read(orm=True)
 def list_city_vehicles(session: Session, city: str, page: PageRequest) -> Page[Vehicle]:
     """Vehicles of a city that are not retired, newest first (one indexed query)."""
     query = select(Vehicle).where(
@@ -94,6 +97,7 @@ def list_city_vehicles(session: Session, city: str, page: PageRequest) -> Page[V
     return to_page(vehicles, page, lambda v: (v.date_added, v.id))
 
 
+@read(orm=True)
 def list_owned_vehicles(session: Session, owner_id: uuid.UUID, page: PageRequest) -> Page[Vehicle]:
     """The owner's vehicles that are not retired, newest first."""
     query = select(Vehicle).where(
@@ -103,6 +107,7 @@ def list_owned_vehicles(session: Session, owner_id: uuid.UUID, page: PageRequest
     return to_page(vehicles, page, lambda v: (v.date_added, v.id))
 
 
+@transaction
 def retire_vehicle(session: Session, owner_id: uuid.UUID, vehicle_id: uuid.UUID) -> None:
     """Retire the owner's own available vehicle (a conditional update: racing rides lose)."""
     retired = session.execute(

@@ -9,10 +9,10 @@ from movr import __version__
 from movr.config import Settings
 from movr.db.engine import Database, create_database
 from movr.services.passwords import PasswordHasher, password_hasher
-from movr.web import errors, metrics, observability, security
+from movr.web import consistency, errors, metrics, observability, security
 from movr.web.api import bp as api_blueprint
 from movr.web.auth import login_manager
-from movr.web.runtime import EXTENSION_KEY, Runtime
+from movr.web.runtime import EXTENSION_KEY, Runtime, count_statements
 from movr.web.ui import bp as ui_blueprint
 
 csrf = CSRFProtect()
@@ -39,6 +39,9 @@ def create_app(
         hasher=hasher or password_hasher(),
         listener=metrics.MetricsListener(settings.region),
     )
+    database.reads.listener = metrics.ReadMetrics(settings.region)
+    if settings.check_units:
+        count_statements(database.pooled)
     metrics.instrument_pool(database.pooled, settings.region)
     metrics.publish_zeroes(settings.region)
     observability.install(app, settings)
@@ -46,6 +49,7 @@ def create_app(
     csrf.init_app(app)
     login_manager.init_app(app)
     errors.install(app)
+    consistency.install(app)
     app.register_blueprint(ui_blueprint)
     app.register_blueprint(api_blueprint)
     csrf.exempt(api_blueprint)  # the API checks CSRF itself, only for cookie-authenticated calls

@@ -2,10 +2,13 @@
 
 The session cookie holds a token of the session's own (a row of api_tokens, as the API's bearer
 tokens): logging out revokes it, so a copy of the cookie kept from before is worth nothing.
+Requests that only read check the session where they read (the region's replica: a logout
+reaches it within the replica's lag); requests that write check it on the primary, at once.
 """
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -13,15 +16,21 @@ from datetime import datetime
 from typing import Any, TypeVar, cast
 
 import flask_login
-from flask import current_app, session
+from flask import current_app, request, session
 from flask_login import LoginManager, UserMixin, login_user, logout_user
+from werkzeug.wrappers import Response as BaseResponse
 
+from movr.db.units import Operation
 from movr.models import User
 from movr.services import tokens
+from movr.services.callers import Caller
 from movr.services.users import Account
 from movr.web.runtime import runtime
 
 ViewFunction = TypeVar("ViewFunction", bound=Callable[..., Any])
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Where Flask-Login keeps what get_id() returned: the session's token.
+SESSION_TOKEN_KEY = "_user_id"  # noqa: S105 -- a key's name, not a secret
 
 login_manager = LoginManager()
 login_manager.login_view = "ui.login"
@@ -69,12 +78,23 @@ class CurrentUser(UserMixin):  # type: ignore[misc]  # Flask-Login ships no type
 
 
 def load_user(session_token: str) -> CurrentUser | None:
-    """One read in autocommit: the account of a live session. A revoked or expired session,
-    or a deleted account, is logged out."""
-    account = runtime().one_statement(
-        lambda s: tokens.user_for_token(s, session_token), "load_user"
-    )
+    """One read: the account of a live session (on the primary for requests that write). A
+    revoked or expired session, or a deleted account, is logged out."""
+    account = runtime().run(account_lookup(), session_token)
     return CurrentUser.from_model(account, session_token) if account is not None else None
+
+
+def account_lookup() -> Operation[[str], Account | None]:
+    """How this request checks a session or token: where it reads, or on the primary when
+    the request writes (so a revoked one is refused at once)."""
+    return tokens.user_for_token if request.method in SAFE_METHODS else tokens.fresh_user_for_token
+
+
+def session_caller() -> Caller | None:
+    """The browser session's caller, unchecked, for a statement that checks it itself (the
+    ride actions: one round trip instead of a lookup first); None without a session."""
+    token = session.get(SESSION_TOKEN_KEY)
+    return Caller.bearer(token) if isinstance(token, str) else None
 
 
 login_manager.user_loader(load_user)
@@ -87,9 +107,7 @@ def start_session(user: CurrentUser) -> CurrentUser:
     if flask_login.current_user.is_authenticated:
         end_session(flask_login.current_user._get_current_object())
     ttl = current_app.permanent_session_lifetime
-    issued = runtime().one_statement(
-        lambda s: tokens.issue_token(s, user.id, user.city, ttl), "start_session"
-    )
+    issued = runtime().run(tokens.issue_token, user.id, user.city, ttl)
     session.clear()
     session.permanent = True
     user = replace(user, session_token=issued.token)
@@ -101,7 +119,7 @@ def end_session(user: CurrentUser) -> None:
     """Log out: the session's token is revoked, then the cookie emptied."""
     token = user.session_token
     if token is not None:
-        runtime().one_statement(lambda s: tokens.revoke_token(s, user.id, token), "end_session")
+        runtime().run(tokens.revoke_token, user.id, token)
     logout_user()
     session.clear()
 
@@ -109,3 +127,17 @@ def end_session(user: CurrentUser) -> None:
 def login_required(view: ViewFunction) -> ViewFunction:
     """Flask-Login's decorator with its type kept (place it below the route decorator)."""
     return cast(ViewFunction, flask_login.login_required(view))
+
+
+def session_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    """For views whose one statement checks the session itself (`session_caller`): send
+    visitors without a session to log in, without loading the user first."""
+
+    @functools.wraps(view)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        if session_caller() is None:
+            unauthorized: BaseResponse = login_manager.unauthorized()
+            return unauthorized
+        return view(*args, **kwargs)
+
+    return guarded

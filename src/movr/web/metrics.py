@@ -16,11 +16,13 @@ from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import Engine, event
 
 from movr.config import Settings
+from movr.db.reads import ReplicaState
 from movr.db.transaction import LoggingListener
 
 __all__ = [
     "CONTENT_TYPE_LATEST",
     "MetricsListener",
+    "ReadMetrics",
     "exposition",
     "instrument_pool",
     "ride_ended",
@@ -56,6 +58,29 @@ TX_FAILURES = Counter(
 )
 RIDES_STARTED = Counter("movr_rides_started_total", "Rides started.", ["region"])
 RIDES_ENDED = Counter("movr_rides_ended_total", "Rides ended.", ["region"])
+REPLICA_READS = Counter(
+    "movr_reads_total",
+    "Reads that a replica may serve, by where they ran (replica or primary).",
+    ["region", "served_by"],
+)
+REPLICA_FALLBACKS = Counter(
+    "movr_replica_fallbacks_total",
+    "Reads that went to the primary instead of the replica, by reason "
+    "(down, lagging, own_write: it had not shown the client's write in time, unreachable).",
+    ["region", "reason"],
+)
+REPLICA_WAITS = Histogram(
+    "movr_replica_wait_seconds",
+    "Time a read waited for the replica to show the client's own write.",
+    ["region"],
+    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+)
+REPLICA_LAG = Gauge(
+    "movr_replica_lag_seconds",
+    "The replica's replay lag as last measured by this process (-1: unreachable).",
+    ["region"],
+    multiprocess_mode="max",
+)
 POOL_IN_USE = Gauge(
     "movr_db_pool_connections_in_use",
     "Database connections checked out of the pool.",
@@ -101,6 +126,30 @@ class MetricsListener(LoggingListener):
         TX_ATTEMPTS.labels(self.region, operation).inc()
         TX_FAILURES.labels(self.region, operation, sqlstate or "none").inc()
         super().failed(operation, sqlstate)
+
+
+class ReadMetrics:
+    """Counts where reads ran, fallbacks and waits; publishes the replica's lag."""
+
+    def __init__(self, region: str) -> None:
+        """Label everything with the serving region."""
+        self.region = region
+
+    def served(self, by: str) -> None:
+        """Count a read."""
+        REPLICA_READS.labels(self.region, by).inc()
+
+    def fell_back(self, reason: str) -> None:
+        """Count a fallback to the primary."""
+        REPLICA_FALLBACKS.labels(self.region, reason).inc()
+
+    def waited(self, seconds: float) -> None:
+        """Observe a wait for the replica."""
+        REPLICA_WAITS.labels(self.region).observe(seconds)
+
+    def measured(self, state: ReplicaState) -> None:
+        """Publish the lag (-1 when the replica could not be reached)."""
+        REPLICA_LAG.labels(self.region).set(-1 if state.lag is None else state.lag)
 
 
 WRITE_OPERATIONS = ("start_ride", "end_ride", "register", "issue_token", "add_vehicle")

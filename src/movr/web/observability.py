@@ -9,11 +9,10 @@ import uuid
 import structlog
 from flask import Flask, Response, abort, g, jsonify, request
 from flask.typing import ResponseReturnValue
-from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from movr.config import Settings
-from movr.db.migrate import head_revision
+from movr.db.migrate import head_revision, schema_revision
 from movr.services import rides
 from movr.web import metrics
 from movr.web.runtime import runtime
@@ -42,6 +41,15 @@ def _user_id() -> str | None:
         return str(g.user_id)
     user = g.get("api_user") or g.get("_login_user")
     return str(user.id) if user is not None and getattr(user, "is_authenticated", False) else None
+
+
+def _replica_report() -> dict[str, object]:
+    """Where reads go: the replica's health and lag as last measured (db/reads.py)."""
+    reads = runtime().database.reads
+    state = reads.state()
+    lag_ms = None if state.lag is None else round(state.lag * 1000, 1)
+    kind = "follower_reads" if reads.follower_reads else "replica"
+    return {"kind": kind, "state": state.health.value, "lag_ms": lag_ms}
 
 
 def install(app: Flask, settings: Settings) -> None:
@@ -83,17 +91,22 @@ def install(app: Flask, settings: Settings) -> None:
     def readyz() -> ResponseReturnValue:
         """Ready when the database answers and its schema is at this code's revision."""
         expected = head_revision()
+        # The replica's state is reported, never a reason to be unready: reads fall back.
+        replica = _replica_report()
         try:
-            current = runtime().one_statement(
-                lambda s: s.scalar(text("SELECT version_num FROM alembic_version")), "readyz"
-            )
+            current = runtime().run(schema_revision)
         except SQLAlchemyError as error:
             reason = f"database unreachable ({type(error).__name__})"
-            return jsonify(status="unavailable", reason=reason), 503
+            return jsonify(status="unavailable", reason=reason, replica=replica), 503
         if current != expected:
             reason = f"schema at revision {current}, code expects {expected}: run movr db upgrade"
-            return jsonify(status="unavailable", reason=reason), 503
-        return {"status": "ready", "region": settings.region, "revision": current}
+            return jsonify(status="unavailable", reason=reason, replica=replica), 503
+        return {
+            "status": "ready",
+            "region": settings.region,
+            "revision": current,
+            "replica": replica,
+        }
 
     @app.get("/metrics")
     def metrics_page() -> Response:
@@ -102,9 +115,6 @@ def install(app: Flask, settings: Settings) -> None:
             expected = f"Bearer {settings.metrics_token}"
             if request.headers.get("Authorization") != expected:
                 abort(401)
-        cities = settings.cities
-        active = runtime().one_statement(
-            lambda s: rides.count_active(s, cities), "count_active_rides"
-        )
+        active = runtime().run(rides.count_active, settings.cities)
         body = metrics.exposition(settings, active)
         return Response(body, mimetype=metrics.CONTENT_TYPE_LATEST.split(";")[0])

@@ -1,25 +1,34 @@
-"""What a running app needs per request: settings, database access, the password hasher."""
+"""What a running app needs per request, and the boundary that runs service operations."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, ParamSpec, TypeVar
 
-from flask import current_app
-from sqlalchemy import Connection
+from flask import current_app, has_request_context
+from sqlalchemy import Connection, Engine, event, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from movr.config import Settings
 from movr.db.engine import Database
-from movr.db.transaction import TransactionListener, Unit, Units, run_in_transaction
-from movr.services import users
+from movr.db.sql import Executor
+from movr.db.transaction import TransactionListener, Units, run_in_transaction, sqlstate_of
+from movr.db.units import WRITE_XID, Kind, Operation
 from movr.services.passwords import PasswordHasher
-from movr.services.users import Account
+from movr.web import consistency
 
+P = ParamSpec("P")
 T = TypeVar("T")
 
 EXTENSION_KEY = "movr"
+STATEMENTS_SENT = "movr_statements_sent"
+CURRENT_XID = text("SELECT txid_current()")
+
+
+class NotOneStatement(AssertionError):
+    """A unit declared as one statement sent more (only checked with Settings.check_units)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,40 +40,78 @@ class Runtime:
     hasher: PasswordHasher
     listener: TransactionListener
 
-    def transact(self, work: Callable[[Session], T], operation: str) -> T:
-        """Run a unit of work that writes: BEGIN … COMMIT at SERIALIZABLE, with retries."""
-        return self._run(self.database.sessions, work, operation)
+    def run(self, operation: Operation[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run a service operation as it is declared (db/units.py): on the connection its kind
+        calls for, through the retry helper, named after its function."""
 
-    def one_statement(self, work: Callable[[Connection], T], operation: str) -> T:
-        """Run a unit of work that is ONE statement (a read, or a write written as one CTE) in
-        autocommit: the statement is its own serializable transaction, a single round trip
-        with no BEGIN/COMMIT (and CockroachDB retries such implicit transactions itself).
+        def work(unit: Executor) -> T:
+            return self._attempt(operation, unit, args, kwargs)
 
-        It runs on a Connection: an ORM Session's bookkeeping was ~8% of an API ride
-        request's instructions (bench/instructions.py). For ORM objects, `one_query`.
-        """
-        return self._run(self.database.autocommit, work, operation)
+        if operation.kind is Kind.READ:
+            return self._read(operation, work)
+        units: Units[Any] = (
+            self.database.sessions
+            if operation.kind is Kind.TRANSACTION
+            else self.database.autocommit
+        )
+        return self._retrying(units, work, operation.name)
 
-    def one_query(self, work: Callable[[Session], T], operation: str) -> T:
-        """As `one_statement`, on an autocommit Session: for a query that loads ORM objects."""
-        return self._run(self.database.autocommit_sessions, work, operation)
+    def _attempt(
+        self,
+        operation: Operation[..., T],
+        unit: Executor,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> T:
+        """One attempt of `operation` on `unit` (a Connection, or the Session of a unit)."""
+        if operation.orm and isinstance(unit, Connection):
+            with Session(bind=unit, expire_on_commit=False) as session:
+                return self._attempt(operation, session, args, kwargs)
+        unit.info.pop(WRITE_XID, None)
+        connection = unit if isinstance(unit, Connection) else unit.connection()
+        sent = connection.info.get(STATEMENTS_SENT, 0)
+        result = operation(unit, *args, **kwargs)
+        if self.settings.check_units and operation.kind.one_statement:
+            count = connection.info.get(STATEMENTS_SENT, 0) - sent
+            if count > 1:
+                raise NotOneStatement(f"{operation!r} sent {count} statements")
+        if operation.kind.writes and has_request_context():
+            xid = self._write_xid(operation, unit)
+            if xid is not None:
+                consistency.wrote(xid)
+        return result
 
-    def check_credentials(self, username: str, password: str) -> Account:
-        """Log in: one read, the argon2 check outside any transaction, a rehash if due.
+    def _write_xid(self, operation: Operation[..., Any], unit: Executor) -> int | None:
+        """The write's transaction id, which read-your-writes waits for on a replica."""
+        xid: int | None = unit.info.get(WRITE_XID)
+        reads = self.database.reads
+        # A transaction unit is still open here: ask it (a statement must note its own).
+        if xid is None and reads.has_replica and operation.kind is Kind.TRANSACTION:
+            xid = unit.execute(CURRENT_XID).scalar()
+        return xid
 
-        Hashing inside a SERIALIZABLE transaction would hold it open for the hash's duration
-        and repeat the hash on every retry; under load that turned logins into give-ups.
-        """
-        candidate = self.one_statement(lambda s: users.find_login(s, username), "find_login")
-        account = users.check_login(self.hasher, candidate, password)
-        if candidate is not None and users.needs_rehash(self.hasher, candidate):
-            new_hash = self.hasher.hash(password)
-            self.transact(
-                lambda s: users.store_password_hash(s, account.id, new_hash), "rehash_password"
-            )
-        return account
+    def _read(self, operation: Operation[..., T], work: Callable[[Executor], T]) -> T:
+        """A read on the replica when it may serve it, else on the primary."""
+        reads = self.database.reads
+        route = reads.route(consistency.read_token() if has_request_context() else None)
+        last = len(route.targets) - 1
+        for index, (name, units) in enumerate(route.targets):
+            try:
+                result = self._retrying(units, work, operation.name)
+            except DBAPIError as error:
+                if index == last or not _unreachable(error):
+                    raise
+                if name == "replica":
+                    reads.mark_down()
+                reads.listener.fell_back("unreachable")
+                continue
+            reads.listener.served(name)
+            if route.caught_up and has_request_context():
+                consistency.caught_up()
+            return result
+        raise AssertionError("unreachable: a route has at least one target")  # pragma: no cover
 
-    def _run(self, units: Units[Unit], work: Callable[[Unit], T], operation: str) -> T:
+    def _retrying(self, units: Units[Any], work: Callable[[Any], T], operation: str) -> T:
         return run_in_transaction(
             units,
             work,
@@ -72,6 +119,22 @@ class Runtime:
             policy=self.settings.retry,
             listener=self.listener,
         )
+
+
+def _unreachable(error: DBAPIError) -> bool:
+    """True when the server could not be reached (connection failures, shutting down)."""
+    sqlstate = sqlstate_of(error)
+    return sqlstate is None or sqlstate.startswith(("08", "57P"))
+
+
+def count_statements(engine: Engine) -> None:
+    """Count the statements each connection sends (for Settings.check_units)."""
+    if not event.contains(engine, "before_cursor_execute", _count_statement):
+        event.listen(engine, "before_cursor_execute", _count_statement)
+
+
+def _count_statement(connection: Connection, *_: Any) -> None:
+    connection.info[STATEMENTS_SENT] = connection.info.get(STATEMENTS_SENT, 0) + 1
 
 
 def runtime() -> Runtime:

@@ -60,7 +60,7 @@ def register(body: Registration) -> Me:
     app = runtime()
     registration = users.Registration(**body.model_dump())
     new = users.prepare_registration(app.hasher, app.settings.region_map, registration)
-    return app.transact(lambda s: me_out(users.create_account(s, new)), "register")
+    return me_out(app.run(users.create_account, new))
 
 
 @api.operation(
@@ -70,11 +70,8 @@ def register(body: Registration) -> Me:
 def create_token(body: Credentials) -> Token:
     """Exchange username and password for a token (generic error on any mismatch)."""
     app = runtime()
-    account = app.check_credentials(body.username, body.password)
-    issued = app.one_statement(
-        lambda s: tokens.issue_token(s, account.id, account.city, app.settings.token_ttl),
-        "issue_token",
-    )
+    account = users.authenticate(app, app.hasher, body.username, body.password)
+    issued = app.run(tokens.issue_token, account.id, account.city, app.settings.token_ttl)
     return Token(token=issued.token, expires_at=issued.expires_at, user=me_out(account))
 
 
@@ -85,7 +82,7 @@ def revoke_token(user: CurrentUser) -> None:
     if token is None:
         end_session(user)
         return
-    runtime().one_statement(lambda s: tokens.revoke_token(s, user.id, token), "revoke_token")
+    runtime().run(tokens.revoke_token, user.id, token)
 
 
 @api.operation("GET", "/me", summary="Your account", tag="account", response=Me)
@@ -97,7 +94,7 @@ def get_me(user: CurrentUser) -> Me:
 @api.operation("DELETE", "/me", summary="Delete your account", tag="account", errors=(409,))
 def delete_me(user: CurrentUser) -> None:
     """Erase your personal data, retire your vehicles, revoke your tokens; rides stay anonymous."""
-    runtime().transact(lambda s: users.delete_account(s, user.id), "delete_account")
+    runtime().run(users.delete_account, user.id)
 
 
 @api.operation(
@@ -108,7 +105,7 @@ def list_users(user: CurrentUser, query: CityPageQuery) -> CityUserPage:
     """Names and owner flags of a city's users (no emails, no ids)."""
     city = served_city(query.city, user)
     page_ask = PageRequest.parse(query.cursor, query.limit)
-    page = runtime().one_statement(lambda s: users.list_city_users(s, city, page_ask), "list_users")
+    page = runtime().run(users.list_city_users, city, page_ask)
     return CityUserPage(
         items=[CityUserOut(display_name=u.display_name, is_owner=u.is_owner) for u in page.items],
         next_cursor=page.next_cursor,

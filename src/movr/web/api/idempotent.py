@@ -14,7 +14,7 @@ from collections.abc import Callable
 from flask import Response, request
 from pydantic import BaseModel
 
-from movr.db.sql import Executor
+from movr.db.units import fresh
 from movr.services import idempotency, rides
 from movr.services.callers import Caller
 from movr.services.errors import DomainError, InvalidInput
@@ -32,12 +32,13 @@ VALID_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 # forgotten under us; more passes than this mean another request keeps taking the key.
 PASSES = 3
 
-RideAction = Callable[[Executor, Claim | None], RideView]
+# Runs the ride operation, with the rider's claim on the key if there is one.
+RideAction = Callable[[Claim | None], RideView]
+replay_ride = fresh(rides.get_ride)  # the key's ride as written, not as a replica last saw it
 
 
 def idempotent(
     caller: Caller,
-    operation: str,
     body: BaseModel,
     *,
     act: RideAction,
@@ -54,7 +55,7 @@ def idempotent(
     """
     key = request.headers.get(IDEMPOTENCY_HEADER)
     if key is None:
-        ride = runtime().one_statement(lambda s: act(s, None), operation)
+        ride = act(None)
         return _done(ride, status, render, on_success, replayed=None)
     if not VALID_KEY.match(key):
         raise InvalidInput("Idempotency-Key", "Use 1 to 255 visible ASCII characters.")
@@ -69,7 +70,7 @@ def idempotent(
     )
     for _ in range(PASSES):
         try:
-            ride = runtime().one_statement(lambda s: act(s, claim), operation)
+            ride = act(claim)
         except idempotency.KeyTaken:
             pass  # the key answered before: replay it
         except DomainError as error:
@@ -109,9 +110,7 @@ def _remember_refusal(claim: Claim, error: DomainError) -> Response | None:
     problem = from_domain_error(error)
     refusal = StoredResponse(problem.status, problem.model_dump_json(exclude_none=True))
     try:
-        runtime().one_statement(
-            lambda s: idempotency.remember_refusal(s, claim, refusal), "remember_refusal"
-        )
+        runtime().run(idempotency.remember_refusal, claim, refusal)
     except idempotency.KeyTaken:
         return None
     return _respond(refusal.status, refusal.body, replayed=False)
@@ -119,15 +118,13 @@ def _remember_refusal(claim: Claim, error: DomainError) -> Response | None:
 
 def _replay(claim: Claim, status: int, render: Callable[[RideView], BaseModel]) -> Response | None:
     """The answer a taken key holds; None once an expired key is forgotten (use it afresh)."""
-    held = runtime().one_statement(lambda s: idempotency.remembered(s, claim), "replay_key")
+    held = runtime().run(idempotency.remembered, claim)
     if held is None:
-        runtime().one_statement(lambda s: idempotency.forget_expired(s, claim), "forget_key")
+        runtime().run(idempotency.forget_expired, claim)
         return None
     if isinstance(held, StoredResponse):
         return _respond(held.status, held.body, replayed=True)
-    ride = runtime().one_statement(
-        lambda s: rides.get_ride(s, held.rider_id, held.ride_id), "replay_ride"
-    )
+    ride = runtime().run(replay_ride, held.rider_id, held.ride_id)
     return _respond(status, render(ride).model_dump_json(), replayed=True)
 
 

@@ -29,9 +29,8 @@ def start_ride(caller: Caller, body: StartRide) -> Response:
     cities = runtime().settings.cities
     return idempotent(
         caller,
-        "start_ride",
         body,
-        act=lambda s, claim: rides.start_ride(s, caller, body.vehicle_id, cities, claim),
+        act=lambda claim: runtime().run(rides.start_ride, caller, body.vehicle_id, cities, claim),
         render=lambda ride: ride_out(ride.as_started()),  # a replay, too, answers the start
         status=201,
         on_success=metrics.ride_started,
@@ -47,10 +46,9 @@ def end_ride(caller: Caller, ride_id: uuid.UUID, body: EndRide) -> Response:
     position = Position.optional(body.latitude, body.longitude)
     return idempotent(
         caller,
-        "end_ride",
         body,
-        act=lambda s, claim: rides.end_ride(
-            s, caller, ride_id, location=body.location, position=position, claim=claim
+        act=lambda claim: runtime().run(
+            rides.end_ride, caller, ride_id, location=body.location, position=position, claim=claim
         ),
         render=ride_out,
         status=200,
@@ -64,9 +62,7 @@ def end_ride(caller: Caller, ride_id: uuid.UUID, body: EndRide) -> Response:
 def list_rides(user: CurrentUser, query: PageQuery) -> RidePage:
     """Your rides, newest first."""
     page_ask = PageRequest.parse(query.cursor, query.limit)
-    page = runtime().one_statement(
-        lambda s: rides.ride_history(s, user.id, page_ask), "ride_history"
-    )
+    page = runtime().run(rides.ride_history, user.id, page_ask)
     return RidePage(items=[ride_out(r) for r in page.items], next_cursor=page.next_cursor)
 
 
@@ -76,6 +72,4 @@ def list_rides(user: CurrentUser, query: PageQuery) -> RidePage:
 )  # fmt: skip
 def get_ride(user: CurrentUser, ride_id: uuid.UUID) -> RideOut:
     """One of your own rides (anyone else's is not found)."""
-    return runtime().one_statement(
-        lambda s: ride_out(rides.get_ride(s, user.id, ride_id)), "get_ride"
-    )
+    return ride_out(runtime().run(rides.get_ride, user.id, ride_id))

@@ -23,9 +23,7 @@ def list_vehicles(user: CurrentUser, query: CityPageQuery) -> VehiclePage:
     """Vehicles of a city served by this region that are not retired, newest first."""
     city = served_city(query.city, user)
     page_ask = PageRequest.parse(query.cursor, query.limit)
-    page = runtime().one_query(
-        lambda s: vehicles.list_city_vehicles(s, city, page_ask), "list_vehicles"
-    )
+    page = runtime().run(vehicles.list_city_vehicles, city, page_ask)
     return VehiclePage(
         items=[vehicle_out(vehicle, user.id) for vehicle in page.items],
         next_cursor=page.next_cursor,
@@ -46,13 +44,10 @@ def add_vehicle(user: CurrentUser, body: NewVehicle) -> VehicleOut:
         location=body.location,
         position=Position.optional(body.latitude, body.longitude),
     )
-    return app.transact(
-        lambda s: vehicle_out(
-            vehicles.add_vehicle(s, app.settings.region_map, user.id, app.settings.cities, new),
-            user.id,
-        ),
-        "add_vehicle",
+    added = app.run(
+        vehicles.add_vehicle, app.settings.region_map, user.id, app.settings.cities, new
     )
+    return vehicle_out(added, user.id)
 
 
 @api.operation(
@@ -61,4 +56,4 @@ def add_vehicle(user: CurrentUser, body: NewVehicle) -> VehicleOut:
 )  # fmt: skip
 def retire_vehicle(user: CurrentUser, vehicle_id: uuid.UUID) -> None:
     """Retire one of your vehicles; refused while it is ridden."""
-    runtime().transact(lambda s: vehicles.retire_vehicle(s, user.id, vehicle_id), "retire_vehicle")
+    runtime().run(vehicles.retire_vehicle, user.id, vehicle_id)

@@ -21,10 +21,7 @@ from movr.web.ui.helpers import current_city, me, page_request, refused, see_oth
 def users_page() -> str:
     """People of the current city: names and whether they own vehicles, nothing private."""
     city_id = current_city()
-    page_ask = page_request()
-    page = runtime().one_statement(
-        lambda s: users.list_city_users(s, city_id, page_ask), "list_users"
-    )
+    page = runtime().run(users.list_city_users, city_id, page_request())
     return render_template(
         "users.html", page=page, city=runtime().settings.region_map.city(city_id)
     )
@@ -36,10 +33,7 @@ def profile(user_id: uuid.UUID) -> str:
     """Your own profile: name, home city, vehicles, delete button. Nobody else's."""
     if user_id != me().id:
         abort(403)
-    page_ask = page_request()
-    owned = runtime().one_query(
-        lambda s: vehicles.list_owned_vehicles(s, user_id, page_ask), "list_owned_vehicles"
-    )
+    owned = runtime().run(vehicles.list_owned_vehicles, user_id, page_request())
     home = runtime().settings.region_map.city(me().city)
     return render_template("profile.html", owned=owned, home=home, action_form=ActionForm())
 
@@ -51,7 +45,7 @@ def remove_user(user_id: uuid.UUID) -> BaseResponse | tuple[str, int]:
     if user_id != me().id:
         abort(403)
     try:
-        runtime().transact(lambda s: users.delete_account(s, user_id), "delete_account")
+        runtime().run(users.delete_account, user_id)
     except DomainError as error:
         return refused(
             error, back=url_for("ui.profile", user_id=user_id), back_label="Your profile"

@@ -35,9 +35,8 @@ def login() -> BaseResponse | str | tuple[str, int]:
         return render_template("login.html", form=form), status
     app = runtime()
     try:
-        user = CurrentUser.from_model(
-            app.check_credentials(text(form.username), text(form.password))
-        )
+        account = users.authenticate(app, app.hasher, text(form.username), text(form.password))
+        user = CurrentUser.from_model(account)
     except InvalidCredentials as error:
         fail(form.password, error.message)
         return render_template("login.html", form=form), 401
@@ -79,9 +78,7 @@ def register() -> BaseResponse | str | tuple[str, int]:
     )
     try:
         new = users.prepare_registration(app.hasher, app.settings.region_map, registration)
-        user = app.transact(
-            lambda s: CurrentUser.from_model(users.create_account(s, new)), "register"
-        )
+        user = CurrentUser.from_model(app.run(users.create_account, new))
     except UsernameTaken:
         fail(form.username, "That username is taken.")
         return render_template("register.html", form=form), 409

@@ -11,7 +11,7 @@ from movr.services import rides
 from movr.services.errors import DomainError, InvalidInput
 from movr.services.positions import Position
 from movr.web import metrics
-from movr.web.auth import login_required
+from movr.web.auth import login_required, session_caller, session_required
 from movr.web.runtime import runtime
 from movr.web.ui import bp
 from movr.web.ui.forms import EndRideForm, fail, text
@@ -19,9 +19,7 @@ from movr.web.ui.helpers import me, page_request, refused, see_other
 
 
 def _rides_page(form: EndRideForm) -> str:
-    rider = me().id
-    page_ask = page_request()
-    page = runtime().one_statement(lambda s: rides.ride_history(s, rider, page_ask), "ride_history")
+    page = runtime().run(rides.ride_history, me().id, page_request())
     active = next((ride for ride in page.items if ride.active), None)
     return render_template("rides.html", page=page, active=active, end_form=form)
 
@@ -33,16 +31,15 @@ def rides_page() -> str:
     return _rides_page(EndRideForm())
 
 
+# The ride actions' one statement checks the session itself: one round trip to the primary.
 @bp.post("/rides/start/<uuid:vehicle_id>")
-@login_required
+@session_required
 def start_ride(vehicle_id: uuid.UUID) -> BaseResponse | tuple[str, int]:
     """Start a ride on an available vehicle of this region."""
-    rider = me().id
-    cities = runtime().settings.cities
+    rider = session_caller()
+    assert rider is not None  # noqa: S101 -- session_required
     try:
-        ride = runtime().one_statement(
-            lambda s: rides.start_ride(s, rider, vehicle_id, cities), "start_ride"
-        )
+        ride = runtime().run(rides.start_ride, rider, vehicle_id, runtime().settings.cities)
     except DomainError as error:
         return refused(error, back=url_for("ui.vehicles"), back_label="Vehicles")
     metrics.ride_started(runtime().settings.region)
@@ -54,20 +51,19 @@ def start_ride(vehicle_id: uuid.UUID) -> BaseResponse | tuple[str, int]:
 
 
 @bp.post("/rides/end/<uuid:ride_id>")
-@login_required
+@session_required
 def end_ride(ride_id: uuid.UUID) -> BaseResponse | str | tuple[str, int]:
     """End your active ride where you leave the vehicle."""
     form = EndRideForm()
     if not form.validate_on_submit():
         form.drop_bad_position()
         return _rides_page(form), 422
-    rider = me().id
-    location = text(form.location)
+    rider = session_caller()
+    assert rider is not None  # noqa: S101 -- session_required
     try:
         position = Position.optional(form.latitude.data, form.longitude.data)
-        ride = runtime().one_statement(
-            lambda s: rides.end_ride(s, rider, ride_id, location=location, position=position),
-            "end_ride",
+        ride = runtime().run(
+            rides.end_ride, rider, ride_id, location=text(form.location), position=position
         )
     except InvalidInput as error:
         fail(form.location, error.message)

@@ -22,10 +22,7 @@ from movr.web.ui.helpers import CITY_KEY, current_city, me, page_request, refuse
 def vehicles_page() -> str:
     """Vehicles of the current city: table, map, start buttons."""
     city_id = current_city()
-    page_ask = page_request()
-    page = runtime().one_query(
-        lambda s: vehicles.list_city_vehicles(s, city_id, page_ask), "list_vehicles"
-    )
+    page = runtime().run(vehicles.list_city_vehicles, city_id, page_request())
     return render_template(
         "vehicles.html",
         city=runtime().settings.region_map.city(city_id),
@@ -57,14 +54,8 @@ def add_vehicle() -> BaseResponse | str | tuple[str, int]:
         location=text(form.location),
         position=Position.optional(form.latitude.data, form.longitude.data),
     )
-    owner = me().id
     try:
-        app.transact(
-            lambda s: (
-                vehicles.add_vehicle(s, app.settings.region_map, owner, app.settings.cities, new).id
-            ),
-            "add_vehicle",
-        )
+        app.run(vehicles.add_vehicle, app.settings.region_map, me().id, app.settings.cities, new)
     except InvalidInput as error:
         fail(getattr(form, error.field), error.message)
         return render_template("add_vehicle.html", form=form, home=home), 422
@@ -90,9 +81,7 @@ def remove_vehicle(vehicle_id: uuid.UUID) -> BaseResponse | tuple[str, int]:
     """Retire one of your own vehicles (refused while it is ridden)."""
     owner = me().id
     try:
-        runtime().transact(
-            lambda s: vehicles.retire_vehicle(s, owner, vehicle_id), "retire_vehicle"
-        )
+        runtime().run(vehicles.retire_vehicle, owner, vehicle_id)
     except DomainError as error:
         return refused(error, back=url_for("ui.profile", user_id=owner), back_label="Your profile")
     flash("Vehicle retired.", "success")

@@ -59,6 +59,12 @@ def _incoming() -> ReadToken | None:
 def install(app: Flask) -> None:
     """Carry the token: in the session for browsers, in a response header for everyone."""
 
+    @app.before_request
+    def check_header() -> None:
+        # A malformed header is refused on every route, not only on those that read.
+        if HEADER in request.headers:
+            read_token()
+
     @app.after_request
     def carry(response: Response) -> Response:
         written: ReadToken | None = g.get("written")

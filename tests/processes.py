@@ -43,12 +43,19 @@ def wait_for(
     pytest.fail(f"{url} did not answer 200 within {timeout}s{detail()}")
 
 
-def start_demo(port: int, data_dir: Path, stdout: Any = subprocess.DEVNULL, **env: str) -> Any:
-    """`movr demo` as a child process on `port` with its own data folder (never DATABASE_URL)."""
+def start_demo(
+    port: int,
+    data_dir: Path,
+    stdout: Any = subprocess.DEVNULL,
+    options: tuple[str, ...] = (),
+    **env: str,
+) -> Any:
+    """`movr demo [options]` as a child process on `port` with its own data folder (never
+    DATABASE_URL)."""
     environment = dict(os.environ, PORT=str(port), MOVR_DATA_DIR=str(data_dir), **env)
     environment.pop("DATABASE_URL", None)
-    return subprocess.Popen(
-        [sys.executable, "-m", "movr.cli", "demo"],
+    return subprocess.Popen(  # noqa: S603 -- our own interpreter and module
+        [sys.executable, "-m", "movr.cli", "demo", *options],
         env=environment,
         stdout=stdout,
         stderr=subprocess.STDOUT,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+from contextlib import ExitStack
 from dataclasses import replace
 
 import click
@@ -13,7 +14,7 @@ from sqlalchemy import Connection, Engine
 from movr.config import ConfigError, RetryPolicy, Settings
 from movr.db import migrate
 from movr.db.engine import create_database
-from movr.db.runtime import database_url
+from movr.db.runtime import database_url, embedded_replica
 from movr.db.transaction import run_in_transaction
 from movr.loadgen.command import load
 from movr.seeding import SeedPlan, demo_logins, seed
@@ -43,17 +44,33 @@ def main() -> None:
 @main.command()
 @click.option("--port", type=click.IntRange(1, 65535), help="Port (default: $PORT or 8000).")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-def demo(port: int | None, host: str) -> None:
+@click.option(
+    "--replica",
+    is_flag=True,
+    help="Also run a streaming hot standby of the embedded database and read from it.",
+)
+def demo(port: int | None, host: str, replica: bool) -> None:
     """Start the embedded database (unless DATABASE_URL), migrate, seed, and serve."""
     settings = _settings(development=True, port=port)
-    with database_url(settings) as url:
+    if replica and settings.database_url is not None:
+        raise click.ClickException(
+            "--replica starts a standby of the embedded database: unset DATABASE_URL "
+            "(your own server's standby goes in MOVR_READ_DATABASE_URL)"
+        )
+    with ExitStack() as running:
+        url = running.enter_context(database_url(settings))
         _prepare(settings, url, seed_data=True)
+        if replica:
+            read_url = running.enter_context(embedded_replica(settings))
+            settings = replace(settings, read_database_url=read_url)
         click.echo(_banner(settings, host))
         status = launch(settings, url, host=host)
-    click.echo(
-        "MovR demo stopped"
-        + ("; the embedded database is stopped too." if settings.database_url is None else ".")
-    )
+    stopped = "MovR demo stopped"
+    if settings.database_url is None:
+        stopped += "; the embedded database is stopped too" + (
+            " (and its standby)" if replica else ""
+        )
+    click.echo(stopped + ".")
     if status not in (0, -signal.SIGTERM, -signal.SIGINT):
         raise SystemExit(status)
 
@@ -171,6 +188,11 @@ def _banner(settings: Settings, host: str) -> str:
     lines = [
         "",
         f"MovR is serving region {settings.region} at http://{shown_host}:{settings.port}/",
+        *(
+            ["Reads go to a streaming hot standby (read-your-writes: see docs/deploy.md)."]
+            if settings.read_database_url
+            else []
+        ),
         "Demo logins (password for all: " + demo_logins(settings.region_map)[0].password + "):",
     ]
     lines += [

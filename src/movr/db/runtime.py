@@ -6,12 +6,13 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from movr.config import Settings
-from movr.db.embedded import EmbeddedPostgres
+from movr.config import ConfigError, Settings
+from movr.db.embedded import EmbeddedPostgres, EmbeddedStandby
 
 log = logging.getLogger(__name__)
 
 EMBEDDED_DATABASE = "movr"
+REPLICA_FOLDER = "replica"
 
 
 @contextmanager
@@ -30,3 +31,28 @@ def database_url(settings: Settings) -> Iterator[str]:
     finally:
         if ours:
             server.stop()
+
+
+@contextmanager
+def embedded_replica(settings: Settings) -> Iterator[str]:
+    """Yield the URL of a hot standby of the embedded database, streaming from it meanwhile.
+
+    Made on first use in `<data folder>/replica` (a copy of the running primary); later runs
+    restart it and it catches up. Only for the embedded database: a server of DATABASE_URL has
+    its own standbys (MOVR_READ_DATABASE_URL).
+    """
+    if settings.database_url is not None:
+        raise ConfigError(
+            "--replica starts a standby of the embedded database: unset DATABASE_URL, or "
+            "name your own standby in MOVR_READ_DATABASE_URL"
+        )
+    standby = EmbeddedStandby(
+        settings.data_dir / REPLICA_FOLDER, EmbeddedPostgres(settings.data_dir)
+    )
+    ours = standby.start()
+    try:
+        log.info("embedded hot standby running in %s", standby.data_dir)
+        yield standby.url(EMBEDDED_DATABASE)
+    finally:
+        if ours:
+            standby.stop()

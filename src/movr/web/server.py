@@ -111,6 +111,8 @@ def launch(settings: Settings, database_url: str, *, host: str) -> int:
         PORT=str(settings.port),
         PROMETHEUS_MULTIPROC_DIR=str(metrics_dir),
     )
+    if settings.read_database_url is not None:
+        env["MOVR_READ_DATABASE_URL"] = settings.read_database_url
     child = subprocess.Popen(  # noqa: S603 -- our own interpreter and module
         [sys.executable, "-m", "movr.web.server", "--host", host], env=env
     )

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import time
 
+import structlog
 from flask import Flask, Response, g, request, session
 
 from movr.db.reads import ReadToken
-from movr.services.errors import InvalidInput
+
+log = structlog.get_logger(__name__)
 
 HEADER = "MovR-Read-After"
 SESSION_KEY = "read_after"
@@ -41,29 +43,19 @@ def caught_up() -> None:
 
 
 def _incoming() -> ReadToken | None:
-    header = request.headers.get(HEADER)
-    if header is not None:
+    # A value that cannot be read is ignored, not refused: the token only asks reads to wait.
+    for value in (request.headers.get(HEADER), session.get(SESSION_KEY)):
+        if value is None:
+            continue
         try:
-            return ReadToken.parse(header)
-        except ValueError as error:
-            raise InvalidInput(HEADER, f"Send back the header as received ({error}).") from None
-    stored = session.get(SESSION_KEY)
-    if stored is None:
-        return None
-    try:
-        return ReadToken.parse(str(stored))
-    except ValueError:
-        return None
+            return ReadToken.parse(str(value))
+        except ValueError:
+            log.info("read_after_ignored", reason="malformed")
+    return None
 
 
 def install(app: Flask) -> None:
     """Carry the token: in the session for browsers, in a response header for everyone."""
-
-    @app.before_request
-    def check_header() -> None:
-        # A malformed header is refused on every route, not only on those that read.
-        if HEADER in request.headers:
-            read_token()
 
     @app.after_request
     def carry(response: Response) -> Response:

@@ -15,6 +15,7 @@ from pydantic.json_schema import models_json_schema
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, UnsupportedMediaType
 
 from movr.services.errors import InvalidInput
+from movr.web import consistency
 from movr.web.api.auth import authenticate, identify
 from movr.web.api.problems import MEDIA_TYPE, from_validation_error
 from movr.web.api.schemas import Problem
@@ -33,15 +34,6 @@ class RequestInvalid(Exception):
     def __init__(self, problem: Problem) -> None:
         super().__init__(problem.detail)
         self.problem = problem
-
-
-@dataclass(frozen=True, slots=True)
-class Reply:
-    """A response with an explicit status and headers."""
-
-    body: BaseModel | None
-    status: int
-    headers: dict[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,14 +166,10 @@ def parse_query(model: type[BaseModel]) -> BaseModel:
         raise RequestInvalid(from_validation_error(error, "query")) from None
 
 
-def render(result: BaseModel | Reply | Response | None, status: int) -> Response:
+def render(result: BaseModel | Response | None, status: int) -> Response:
     """Serialize a view's result as JSON (204 for None)."""
     if isinstance(result, Response):
         return result
-    if isinstance(result, Reply):
-        response = render(result.body, result.status)
-        response.headers.update(result.headers or {})
-        return response
     if result is None:
         empty = Response(status=status)
         del empty.headers["Content-Type"]  # no content, so no content type
@@ -259,6 +247,27 @@ def _operation_spec(op: Operation) -> dict[str, Any]:
     return spec
 
 
+# Any string: a value MovR cannot read is ignored (it is a hint for consistency, and the
+# reads fall back to what the replica shows), so no value is refused.
+READ_AFTER_SCHEMA = {"type": "string"}
+READ_AFTER_PARAMETER = {
+    "name": consistency.HEADER,
+    "in": "header",
+    "required": False,
+    "description": (
+        "Read your own writes: send back the MovR-Read-After value of your last write's "
+        "response, and reads wait (briefly) until the region's replica shows that write, or "
+        "go to the primary. Without it, or with a value MovR cannot read, reads may lag your "
+        "writes by up to the replica's lag."
+    ),
+    "schema": READ_AFTER_SCHEMA,
+}
+READ_AFTER_RESPONSE = {
+    "description": "Your write's position: send it back on your next requests (read-your-writes).",
+    "schema": READ_AFTER_SCHEMA,
+}
+
+
 def _parameters(op: Operation) -> list[dict[str, Any]]:
     parameters: list[dict[str, Any]] = []
     for converter, name in PATH_PARAM.findall(op.rule):
@@ -271,6 +280,7 @@ def _parameters(op: Operation) -> list[dict[str, Any]]:
             parameters.append(
                 {"name": name, "in": "query", "required": name in required, "schema": prop}
             )
+    parameters.append(READ_AFTER_PARAMETER)
     if op.idempotent:
         parameters.append(
             {
@@ -298,6 +308,8 @@ def _responses(op: Operation) -> dict[str, Any]:
             "description": "Success.",
             "content": {JSON: {"schema": {"$ref": f"#/components/schemas/{op.response.__name__}"}}},
         }
+    if op.method != "GET":
+        responses[str(op.status)]["headers"] = {consistency.HEADER: READ_AFTER_RESPONSE}
     problem = {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
     for code in op.all_errors():
         responses[str(code)] = {"description": "Problem details (RFC 9457).", "content": problem}

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, create_engine, inspect, make_url, text
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, make_url, text
 
 from movr.db import migrate
 from movr.models import Base
@@ -50,6 +52,45 @@ def test_postgresql_migrations_go_up_down_and_up_again(
     assert migrate.current_revision(scratch_engine) is None
     assert "rides" not in inspect(scratch_engine).get_table_names()
     migrate.upgrade(scratch_engine, region_map)
+    assert migrate.current_revision(scratch_engine) == migrate.head_revision()
+
+
+def transactions_of(engine: Engine, work: Callable[[], None]) -> list[list[str]]:
+    """The statements `work` sends through `engine`, grouped by the COMMIT that ends them."""
+    transactions: list[list[str]] = [[]]
+
+    def executed(_conn: Connection, _cursor: Any, statement: str, *_: Any) -> None:
+        transactions[-1].append(statement)
+
+    def committed(_conn: Connection) -> None:
+        transactions.append([])
+
+    event.listen(engine, "before_cursor_execute", executed)
+    event.listen(engine, "commit", committed)
+    try:
+        work()
+    finally:
+        event.remove(engine, "before_cursor_execute", executed)
+        event.remove(engine, "commit", committed)
+    return [statements for statements in transactions if statements]
+
+
+def is_version_stamp(statement: str) -> bool:
+    """True for Alembic's write of a revision into alembic_version."""
+    return statement.startswith(("INSERT INTO alembic_version", "UPDATE alembic_version"))
+
+
+def test_upgrade_commits_each_revision_on_its_own(
+    scratch_engine: Engine, region_map: RegionMap
+) -> None:
+    # One transaction for all revisions is what CockroachDB refuses (a region added in a
+    # transaction is not usable before it commits); on PostgreSQL it only hides the problem.
+    revisions = list(ScriptDirectory(str(migrate.MIGRATIONS)).walk_revisions())
+    transactions = transactions_of(
+        scratch_engine, lambda: migrate.upgrade(scratch_engine, region_map)
+    )
+    stamps = [sum(map(is_version_stamp, statements)) for statements in transactions]
+    assert [count for count in stamps if count] == [1] * len(revisions)
     assert migrate.current_revision(scratch_engine) == migrate.head_revision()
 
 

@@ -141,6 +141,62 @@ def test_cockroachdb_ddl_is_multi_region(region_map: RegionMap) -> None:
     assert "DO $$" not in sql  # PostgreSQL-only statements stay out of the CockroachDB DDL
 
 
+def transaction_layout(script: str) -> tuple[list[list[str]], list[str]]:
+    """The statements of a rendered script: those of each BEGIN … COMMIT, and those outside
+    any transaction (each its own implicit transaction when the script is run)."""
+    transactions: list[list[str]] = []
+    outside: list[str] = []
+    current: list[str] | None = None
+    for chunk in script.split(";\n"):
+        lines = [line for line in chunk.strip().splitlines() if not line.startswith("--")]
+        statement = "\n".join(lines).strip()
+        if statement == "BEGIN":
+            current = []
+        elif statement == "COMMIT":
+            assert current is not None, "COMMIT without BEGIN"
+            transactions.append(current)
+            current = None
+        elif statement:
+            (outside if current is None else current).append(statement)
+    assert current is None, "BEGIN without COMMIT"
+    return transactions, outside
+
+
+def is_schema_change(statement: str) -> bool:
+    """True for DDL (CREATE, ALTER, DROP)."""
+    return statement.startswith(("CREATE ", "ALTER ", "DROP "))
+
+
+def test_cockroachdb_script_shows_each_revisions_transaction(region_map: RegionMap) -> None:
+    transactions, _ = transaction_layout(migrate.render_sql("cockroachdb", region_map))
+    revisions = list(ScriptDirectory(str(migrate.MIGRATIONS)).walk_revisions())
+    stamps = [sum(map(is_version_stamp, statements)) for statements in transactions]
+    assert [count for count in stamps if count] == [1] * len(revisions)
+
+
+def test_cockroachdb_schema_changes_never_share_a_transaction(region_map: RegionMap) -> None:
+    # CockroachDB guarantees a schema change's atomicity only alone in its transaction, cannot
+    # use a region before its ADD REGION commits, and must not mix schema changes and writes.
+    transactions, outside = transaction_layout(migrate.render_sql("cockroachdb", region_map))
+    assert transactions, "the script shows no transaction boundaries"
+    for statements in transactions:
+        assert len(statements) == 1 or not any(map(is_schema_change, statements)), statements
+    regions = [statement for statement in outside if statement.startswith("ALTER DATABASE")]
+    assert regions[0] == 'ALTER DATABASE "movr" SET PRIMARY REGION "gcp-us-east1"'
+    assert len(regions) == len(region_map.regions)
+    localities = [statement for statement in outside if "SET LOCALITY" in statement]
+    assert len(localities) == len(TABLES)
+    assert any(statement.startswith("INSERT INTO active_rides") for statement in outside)
+
+
+def test_postgresql_script_keeps_each_revision_in_one_transaction(region_map: RegionMap) -> None:
+    transactions, outside = transaction_layout(migrate.render_sql("postgresql", region_map))
+    assert outside == []
+    assert [sum(map(is_version_stamp, statements)) for statements in transactions] == [1] * len(
+        transactions
+    )
+
+
 def test_postgresql_ddl_uses_generated_text_region(region_map: RegionMap) -> None:
     sql = migrate.render_sql("postgresql", region_map)
     assert sql.count("region TEXT GENERATED ALWAYS AS (CASE WHEN city IN") == len(TABLES)

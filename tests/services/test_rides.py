@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import text
@@ -106,6 +107,20 @@ def test_end_ride_frees_the_vehicle_where_it_was_left(session: Session) -> None:
     freed = session.get_one(Vehicle, vehicle.id, populate_existing=True)
     assert (freed.status, freed.last_location) == ("available", "Grand Central")
     assert (freed.latitude, freed.longitude) == (40.75, -73.98)
+
+
+def test_a_ride_stamped_by_a_clock_ahead_of_ours_ends_at_its_start(session: Session) -> None:
+    rider, vehicle = setup_ride(session)
+    ride = rides.start_ride(session, rider.id, vehicle.id, EAST)
+    # As if another region's node, its clock ahead of this one's, had started the ride.
+    session.execute(
+        text("UPDATE rides SET start_time = start_time + interval '3 seconds' WHERE id = :id"),
+        {"id": ride.id},
+    )
+    ended = rides.end_ride(session, rider.id, ride.id, location="A")
+    assert ended.end_time == ended.start_time
+    assert ended.length == timedelta(0)
+    assert ended.revenue == rides.UNLOCK_FEE
 
 
 def test_end_ride_happens_once(session: Session) -> None:

@@ -38,6 +38,11 @@ def upgrade(engine: Engine, region_map: RegionMap, revision: str = "head") -> No
         # Schema changes (CockroachDB region changes especially) may outlast the per-request
         # statement timeout the engine sets.
         connection.exec_driver_sql("SET statement_timeout = 0")
+        # The SET began a transaction (the connection is not in autocommit); commit it, the
+        # setting stays for the session. Finding a transaction open, Alembic would run every
+        # revision inside it instead of one transaction each, and CockroachDB cannot use a
+        # region it adds, nor change a table's locality, before the ADD REGION commits.
+        connection.commit()
         config = _config(region_map, engine.url.database or "movr")
         config.attributes["connection"] = connection
         command.upgrade(config, revision)

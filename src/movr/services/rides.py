@@ -165,11 +165,15 @@ END_RIDE = with_result_columns(
         WHERE ride_id = :ride_id AND rider_id = (SELECT id FROM caller)
         RETURNING ride_id
     ), ended AS (
-        UPDATE rides SET end_time = now(), end_location = :location,
+        -- greatest(): a node whose clock lags the one that stamped the start must not end the
+        -- ride before it began (rides_end_after_start_check); the fare counts to that same end,
+        -- and `length` (end_time - start_time) is never negative. The CAST: on CockroachDB
+        -- extract() is FLOAT, and DECIMAL * FLOAT is no operator there (PostgreSQL: NUMERIC).
+        UPDATE rides SET end_time = greatest(now(), start_time), end_location = :location,
             end_latitude = coalesce(:latitude, start_latitude),
             end_longitude = coalesce(:longitude, start_longitude),
-            revenue = round(:unlock_fee + :per_minute
-                            * extract(epoch FROM now() - start_time) / 60, 2)
+            revenue = round(:unlock_fee + :per_minute * CAST(
+                extract(epoch FROM greatest(now(), start_time) - start_time) AS NUMERIC) / 60, 2)
         FROM closed WHERE rides.id = closed.ride_id AND rides.end_time IS NULL
         RETURNING rides.*
     ), freed AS (

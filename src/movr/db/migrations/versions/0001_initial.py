@@ -37,6 +37,7 @@ def _now() -> sa.TextClause:
     return sa.text("now()")
 
 
+@support.autocommit_on_cockroach
 def upgrade() -> None:
     """Create the schema; on CockroachDB, make the database and tables multi-region."""
     cockroach = support.is_cockroach()
@@ -161,6 +162,7 @@ def upgrade() -> None:
             op.execute(ddl.cockroach_regional_by_row(table))
 
 
+@support.autocommit_on_cockroach
 def downgrade() -> None:
     """Drop the schema (the database's region configuration is left as it is)."""
     for table in reversed(TABLES):

@@ -23,6 +23,7 @@ depends_on: str | Sequence[str] | None = None
 TABLES = ("api_tokens", "idempotency_keys")
 
 
+@support.autocommit_on_cockroach
 def upgrade() -> None:
     """Create both tables; on CockroachDB, home their rows by region."""
     cockroach = support.is_cockroach()
@@ -57,6 +58,7 @@ def upgrade() -> None:
             op.execute(ddl.cockroach_regional_by_row(table))
 
 
+@support.autocommit_on_cockroach
 def downgrade() -> None:
     """Drop both tables."""
     for table in reversed(TABLES):

@@ -26,6 +26,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+@support.autocommit_on_cockroach
 def upgrade() -> None:
     """Swap the listing index; leave free space for HOT updates (PostgreSQL only)."""
     support.drop_index("vehicles_city_status_idx", "vehicles")
@@ -39,6 +40,7 @@ def upgrade() -> None:
         op.execute("ALTER TABLE rides SET (fillfactor = 80)")
 
 
+@support.autocommit_on_cockroach
 def downgrade() -> None:
     """Restore the covering (city, status) index."""
     if not support.is_cockroach():

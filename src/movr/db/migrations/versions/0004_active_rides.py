@@ -28,6 +28,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+@support.autocommit_on_cockroach
 def upgrade() -> None:
     """Create active_rides from the rides in progress; drop the partial unique indexes."""
     cockroach = support.is_cockroach()
@@ -54,6 +55,7 @@ def upgrade() -> None:
     support.drop_index("rides_one_active_per_rider", "rides")
 
 
+@support.autocommit_on_cockroach
 def downgrade() -> None:
     """Back to partial unique indexes on rides."""
     op.create_index(

@@ -17,17 +17,21 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from movr.db.migrations import support
+
 revision: str = "0005"
 down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+@support.autocommit_on_cockroach
 def upgrade() -> None:
     """Add idempotency_keys.ride_id (no foreign key: rides are never deleted)."""
     op.add_column("idempotency_keys", sa.Column("ride_id", sa.Uuid()))
 
 
+@support.autocommit_on_cockroach
 def downgrade() -> None:
     """Drop the column (keys that named a ride answer as still in flight)."""
     op.drop_column("idempotency_keys", "ride_id")

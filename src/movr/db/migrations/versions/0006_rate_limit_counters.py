@@ -25,6 +25,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+@support.autocommit_on_cockroach
 def upgrade() -> None:
     """Create rate_limit_counters; on CockroachDB, home its rows by region."""
     cockroach = support.is_cockroach()
@@ -41,6 +42,7 @@ def upgrade() -> None:
         op.execute(ddl.cockroach_regional_by_row("rate_limit_counters"))
 
 
+@support.autocommit_on_cockroach
 def downgrade() -> None:
     """Drop the counters (the app then needs MOVR_RATE_LIMIT_STORAGE=memory:// or redis://)."""
     op.drop_table("rate_limit_counters")

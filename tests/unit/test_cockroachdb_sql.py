@@ -133,7 +133,7 @@ def test_every_statement_is_collected(statements: dict[str, str]) -> None:
         "movr.services.rides.END_RIDE",
         "movr.services.idempotency.REMEMBER_REFUSAL",
         "movr.services.retention.PURGES",
-        "movr.web.limit_storage.INCREMENT",
+        "movr.services.rate_limits.INCREMENT",
         "movr.loadgen.invariants.CHECKS",
         "migrations (cockroachdb)",
     ):

@@ -31,7 +31,7 @@ from sqlalchemy import text
 
 from bench.cpu import cpu_split, largest_rss_mb
 from bench.hot_path import compare
-from bench.statements import count_statements
+from bench.round_trips import BEGIN, END, RESULTS
 from movr.config import Settings
 from movr.db.embedded import EmbeddedPostgres
 from movr.db.engine import create_database
@@ -202,19 +202,17 @@ def main() -> None:
             print(f"hello run {seed}: {hello[-1]}", flush=True)
         settings = Settings.from_env({"SECRET_KEY": "x" * 32, "MOVR_DATA_DIR": str(work)})
         database = create_database(settings, EmbeddedPostgres(work).url("movr"))
-        statements = count_statements(settings, database)
         hot = compare(database, list(settings.cities))
         with database.engine.connect() as connection:
             pg_version = connection.scalar(text("SHOW server_version"))
         database.dispose()
-    write_results(options, rides, hello, statements, hot, str(pg_version))
+    write_results(options, rides, hello, hot, str(pg_version))
 
 
 def write_results(
     options: argparse.Namespace,
     rides: list[dict[str, float]],
     hello: list[dict[str, float]],
-    statements: dict[str, int],
     hot: dict[str, Any],
     pg_version: str,
 ) -> None:
@@ -266,16 +264,6 @@ def write_results(
         "CPU figures come from /proc over the middle of each run. A process that exits inside"
         " that window counts as rest (neither gunicorn here recycles its workers).",
         "",
-        "SQL statements per request (BEGIN, COMMIT and loading the user included; SPEC §9):",
-        "",
-        "| request | statements | budget |",
-        "|---|---|---|",
-    ]
-    budgets = {"GET /vehicles": 4, "GET /rides": 4, "GET /users/<id>": 4}
-    budgets |= {"POST /rides/start/<id>": 5, "POST /rides/end/<id>": 5}
-    lines += [f"| {name} | {count} | {budgets[name]} |" for name, count in statements.items()]
-    lines += [
-        "",
         f"Hot path, every way it was built (same run, {hot['rounds']} start+end cycles each, "
         "in-process, no HTTP; interleaved blocks, medians):",
         "",
@@ -283,10 +271,18 @@ def write_results(
         "|---|---|---|",
     ]
     lines += [f"| {label} | {wall:.2f} | {cpu:.2f} |" for label, wall, cpu in hot["rows"]]
-    lines += [""]
-    report = "\n".join(lines)
+    lines += ["", _round_trips_section()]
+    report = "\n".join(lines) + "\n"
     print(report)
-    (ROOT / "bench" / "RESULTS.md").write_text(report, encoding="utf-8")
+    RESULTS.write_text(report, encoding="utf-8")
+
+
+def _round_trips_section() -> str:
+    """The round-trip table `python -m bench.round_trips` last wrote (kept as it is)."""
+    current = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else ""
+    if BEGIN not in current:
+        return "Round trips per request: run `python -m bench.round_trips`."
+    return BEGIN + current.partition(BEGIN)[2].partition(END)[0] + END
 
 
 if __name__ == "__main__":

@@ -38,8 +38,10 @@ def wrote(xid: int | None) -> None:
 
 
 def caught_up() -> None:
-    """A read showed the client's last write where it ran: the session may forget it."""
+    """A read showed the client's last write where it ran: the session may forget it, and
+    this request's later reads need not ask again."""
     g.caught_up = True
+    g.read_token = None
 
 
 def _incoming() -> ReadToken | None:

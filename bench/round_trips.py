@@ -1,0 +1,200 @@
+"""Round trips per request to the primary and to the region's replica (SPEC §9).
+
+Starts an embedded PostgreSQL primary and a streaming hot standby of it in a temporary folder,
+migrates and seeds them, then drives one rider through the pages and the API twice: with the
+primary alone, and with reads on the standby. Every statement is one round trip (nothing is
+pipelined); BEGIN, COMMIT and loading the logged-in user count. Prints the table and writes it
+into bench/RESULTS.md between its markers.
+Usage: .venv/bin/python -m bench.round_trips
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+from flask.testing import FlaskClient
+from sqlalchemy import Engine, text
+
+from movr.config import Settings
+from movr.db.embedded import EmbeddedPostgres, EmbeddedStandby
+from movr.db.engine import Database, create_database
+from movr.db.migrate import upgrade
+from movr.db.roundtrips import StatementCounter
+from movr.seeding import SeedPlan, demo_logins, seed
+from movr.services.passwords import fast_hasher
+from movr.web.app import create_app
+from movr.web.consistency import HEADER
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "RESULTS.md"
+BEGIN, END = "<!-- round trips: begin -->", "<!-- round trips: end -->"
+CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+API = "/api/v1"
+Counts = dict[str, tuple[int, int]]
+
+
+def measure(settings: Settings, database: Database) -> Counts:
+    """(primary, replica) statements of each request of one rider's visit."""
+    app = create_app(settings, database=database, hasher=fast_hasher())
+    primary = StatementCounter(database.pooled)
+    replica = StatementCounter(database.reads.replica) if database.reads.replica else None
+    counts: Counts = {}
+
+    def count(name: str, call: Callable[[], Any]) -> Any:
+        with ExitStack() as stack:
+            on_primary = stack.enter_context(primary.counting())
+            on_replica = stack.enter_context(replica.counting()) if replica else []
+            response = call()
+        assert response.status_code < 400, (name, response.status_code)  # noqa: S101
+        counts[name] = (len(on_primary), len(on_replica))
+        return response
+
+    login = demo_logins(settings.region_map)[0]
+    with app.test_client() as pages:
+        token = _csrf(pages, "/login")
+        count("page POST /login", lambda: pages.post("/login", data=_login(login, token)))
+        token = _csrf(pages, "/vehicles")
+        vehicle = _available_vehicle(pages)
+        count("page GET /vehicles", lambda: pages.get("/vehicles"))
+        count("page GET /users", lambda: pages.get("/users"))
+        me = re.search(r'href="/users/([0-9a-f-]{36})"', pages.get("/vehicles").text)
+        assert me is not None  # noqa: S101
+        count("page GET /users/<id>", lambda: pages.get(f"/users/{me.group(1)}"))
+        start = {"csrf_token": token}
+        count(
+            "page POST /rides/start/<id>", lambda: pages.post(f"/rides/start/{vehicle}", data=start)
+        )
+        rides_page = count("page GET /rides (right after the start)", lambda: pages.get("/rides"))
+        ride = re.search(r"/rides/end/([0-9a-f-]{36})", rides_page.text)
+        assert ride is not None  # noqa: S101
+        end = {"csrf_token": token, "location": "Bench"}
+        count(
+            "page POST /rides/end/<id>", lambda: pages.post(f"/rides/end/{ride.group(1)}", data=end)
+        )
+    with app.test_client() as api:
+        body = {"username": login.username, "password": login.password}
+        issued = count("API POST /auth/token", lambda: api.post(f"{API}/auth/token", json=body))
+        auth = {"Authorization": f"Bearer {issued.json['token']}", HEADER: issued.headers[HEADER]}
+        for path in ("/me", "/vehicles", "/rides"):
+            count(f"API GET {path}", lambda p=path: api.get(API + p, headers=auth))
+        keyed = auth | {"Idempotency-Key": f"bench-{time.time_ns()}"}
+        started = count(
+            "API POST /rides",
+            lambda: api.post(f"{API}/rides", json={"vehicle_id": vehicle}, headers=keyed),
+        )
+        keyed[HEADER] = started.headers[HEADER]
+        keyed["Idempotency-Key"] += "-end"
+        ride_id = started.json["id"]
+        count(
+            "API POST /rides/<id>/end",
+            lambda: api.post(f"{API}/rides/{ride_id}/end", json={"location": "B"}, headers=keyed),
+        )
+    return counts
+
+
+def table(alone: Counts, replicated: Counts) -> str:
+    """The markdown section for bench/RESULTS.md."""
+    lines = [
+        BEGIN,
+        "Round trips per request (statements; BEGIN, COMMIT and loading the user included; "
+        "SPEC §9: at most 1 to the primary, 0 for read-mostly requests while the replica is "
+        "healthy), from `python -m bench.round_trips`:",
+        "",
+        "| request | primary alone | with a hot standby: primary | with a hot standby: standby |",
+        "|---|---|---|---|",
+    ]
+    for name, (primary, _) in alone.items():
+        on_primary, on_standby = replicated[name]
+        lines.append(f"| {name} | {primary} | {on_primary} | {on_standby} |")
+    lines += [
+        "",
+        "A login (page or API) also pays Flask-Limiter's reads of the failed-login windows: 4 "
+        "statements on the primary, before and after the password check (the login-limit rework "
+        "of the security review issue changes this). A read that carries the client's own last "
+        "write first asks the standby whether it shows it (1 statement there, once per request, "
+        "never on the primary).",
+        END,
+    ]
+    return "\n".join(lines)
+
+
+def write_section(section: str) -> None:
+    """Put the section into bench/RESULTS.md (replacing the previous one, or appended)."""
+    current = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else ""
+    if BEGIN in current and END in current:
+        head, _, rest = current.partition(BEGIN)
+        _, _, tail = rest.partition(END)
+        updated = head + section + tail
+    else:
+        updated = current.rstrip("\n") + "\n\n" + section + "\n"
+    RESULTS.write_text(updated, encoding="utf-8")
+
+
+def main() -> None:
+    work = Path(tempfile.mkdtemp(prefix="movr-round-trips-"))
+    primary = EmbeddedPostgres(work / "primary")
+    standby = EmbeddedStandby(work / "standby", primary)
+    try:
+        primary.start()
+        primary.ensure_database("movr")
+        settings = Settings.from_env(
+            {"SECRET_KEY": "bench-secret-key-0123456789", "MOVR_DATA_DIR": str(work)},
+            development=True,
+        )
+        alone = create_database(settings, primary.url("movr"))
+        upgrade(alone.engine, settings.region_map)
+        seed(alone.sessions, fast_hasher(), settings.region_map, SeedPlan())
+        standby.start()
+        replicated = create_database(settings, primary.url("movr"), standby.url("movr"))
+        _caught_up(alone.pooled, replicated)
+        results = measure(settings, alone), measure(settings, replicated)
+        alone.dispose()
+        replicated.dispose()
+    finally:
+        standby.stop()
+        primary.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    section = table(*results)
+    print(section)
+    write_section(section)
+
+
+def _caught_up(primary: Engine, replicated: Database, timeout: float = 30) -> None:
+    """Wait until the standby has replayed all the set-up."""
+    assert replicated.reads.replica is not None  # noqa: S101
+    with primary.connect() as connection:
+        lsn = connection.scalar(text("SELECT pg_current_wal_lsn()"))
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with replicated.reads.replica.connect() as connection:
+            query = text("SELECT pg_last_wal_replay_lsn() >= CAST(:lsn AS pg_lsn)")
+            if connection.scalar(query, {"lsn": lsn}):
+                return
+        time.sleep(0.05)
+    raise SystemExit("the standby did not catch up")
+
+
+def _csrf(client: FlaskClient, page: str) -> str:
+    match = CSRF.search(client.get(page, follow_redirects=True).text)
+    assert match is not None  # noqa: S101
+    return match.group(1)
+
+
+def _login(login: Any, token: str) -> dict[str, str]:
+    return {"csrf_token": token, "username": login.username, "password": login.password}
+
+
+def _available_vehicle(client: FlaskClient) -> str:
+    listed: dict[str, Any] = client.get(f"{API}/vehicles").json or {}
+    return str(next(v["id"] for v in listed["items"] if v["status"] == "available"))
+
+
+if __name__ == "__main__":
+    main()

@@ -6,6 +6,7 @@ missing there for a second: a read that shows it proves read-your-writes did its
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from movr.db.migrate import upgrade
 from movr.db.reads import HEALTH_TTL
 from movr.regions import RegionMap
 from movr.web.app import create_app
-from tests.conftest import TABLES, make_settings
+from tests.conftest import TABLES, TEST_DATA_DIR, make_settings
 
 APPLY_DELAY_MS = 1000
 DATABASE = "movr"
@@ -60,11 +61,18 @@ class Replicated:
 
 
 @pytest.fixture(scope="session")
-def replicated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replicated]:
-    """A primary with MovR's schema and a standby APPLY_DELAY_MS behind it."""
-    root = tmp_path_factory.mktemp("replicated")
+def replicated(worker_id: str) -> Iterator[Replicated]:
+    """A primary with MovR's schema and a standby APPLY_DELAY_MS behind it, made afresh.
+
+    Not under pytest's temporary folders: pytest resets their modes to 0700 while the servers,
+    running as another user, still need to reach their files by absolute path.
+    """
+    root = TEST_DATA_DIR / f"replicated-{worker_id}"
     primary = EmbeddedPostgres(root / "primary")
     standby = EmbeddedStandby(root / "standby", primary, apply_delay_ms=APPLY_DELAY_MS)
+    for server in (standby, primary):
+        server.stop()  # left running by a run that was killed
+    shutil.rmtree(root, ignore_errors=True)
     try:
         primary.start()
         primary.ensure_database(DATABASE)

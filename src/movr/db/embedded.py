@@ -25,7 +25,7 @@ from urllib.parse import quote
 import psycopg
 from psycopg import errors, sql
 
-__all__ = ["EmbeddedPostgres", "EmbeddedPostgresError", "EmbeddedStandby"]
+__all__ = ["EmbeddedPostgres", "EmbeddedPostgresError", "EmbeddedStandby", "TcpAccess"]
 
 logger = logging.getLogger(__name__)
 
@@ -110,11 +110,22 @@ def _is_alive(pid: int) -> bool:
     return _process_state(pid) not in (None, "Z", "X")
 
 
-class EmbeddedPostgres:
-    """A PostgreSQL cluster in `data_dir / "pgdata"`, reachable on a private Unix socket only."""
+@dataclass(frozen=True)
+class TcpAccess:
+    """Also listen on 127.0.0.1:`port`, with password authentication (scram-sha-256) for the
+    superuser: for standbys and apps that reach the server through a network hop."""
 
-    def __init__(self, data_dir: Path) -> None:
+    port: int
+    password: str
+
+
+class EmbeddedPostgres:
+    """A PostgreSQL cluster in `data_dir / "pgdata"`, reachable on a private Unix socket (and,
+    with `tcp`, on a loopback port with a password)."""
+
+    def __init__(self, data_dir: Path, *, tcp: TcpAccess | None = None) -> None:
         """Describe the cluster; nothing is touched on disk until `start()`."""
+        self.tcp = tcp
         self.data_dir = Path(data_dir).expanduser().resolve()
         self.pgdata = self.data_dir / "pgdata"
         self.log_file = self.data_dir / "postgres.log"
@@ -157,6 +168,18 @@ class EmbeddedPostgres:
             f"?host={quote(str(socket_dir), safe='/')}"
         )
         return url if port == PORT else f"{url}&port={port}"
+
+    def tcp_url(self, database: str = "postgres", port: int | None = None) -> str:
+        """A SQLAlchemy URL reaching `database` over TCP (through `port`, a proxy in front of
+        the server, when given)."""
+        if self.tcp is None:
+            raise EmbeddedPostgresError(f"{self.pgdata} listens on its Unix socket only")
+        password = quote(self.tcp.password, safe="")
+        target = port or self.tcp.port
+        return (
+            f"postgresql+psycopg://{SUPERUSER}:{password}@127.0.0.1:{target}/"
+            f"{quote(database, safe='')}"
+        )
 
     def ensure_database(self, name: str) -> None:
         """Create database `name` unless it exists."""
@@ -229,8 +252,8 @@ class EmbeddedPostgres:
         settings = {
             **SERVER_SETTINGS,
             **self._role_settings(),
-            "listen_addresses": "",
-            "port": str(PORT),
+            "listen_addresses": "127.0.0.1" if self.tcp else "",
+            "port": str(self.tcp.port if self.tcp else PORT),
             # List syntax: double quotes keep commas and spaces in the path literal.
             "unix_socket_directories": '"' + str(socket_dir).replace('"', '""') + '"',
             "unix_socket_permissions": "0700",
@@ -255,9 +278,24 @@ class EmbeddedPostgres:
 
     def _initdb(self, account: _Account) -> None:
         """Create the cluster in a scratch dir and rename it into place once complete."""
-        self._create_cluster(account, self._initdb_argv)
+        if self.tcp is None:
+            self._create_cluster(account, lambda scratch: self._initdb_argv(scratch, []))
+            return
+        # The superuser's password, for TCP clients: in a file only the server's user reads.
+        password_file = self.data_dir / "initdb.password"
+        password_file.write_text(self.tcp.password, encoding="utf-8")
+        self._prepare_file(password_file, account)
+        try:
+            self._create_cluster(
+                account,
+                lambda scratch: self._initdb_argv(
+                    scratch, ["--auth-host=scram-sha-256", f"--pwfile={password_file}"]
+                ),
+            )
+        finally:
+            password_file.unlink(missing_ok=True)
 
-    def _initdb_argv(self, scratch: Path) -> list[str]:
+    def _initdb_argv(self, scratch: Path, host_auth: list[str]) -> list[str]:
         return [
             str(self._bin / "initdb"),
             "-D",
@@ -265,7 +303,7 @@ class EmbeddedPostgres:
             "-U",
             SUPERUSER,
             "--auth-local=trust",
-            "--auth-host=reject",
+            *(host_auth or ["--auth-host=reject"]),
             "-E",
             "UTF8",
             "--locale=C",
@@ -616,11 +654,22 @@ class EmbeddedStandby(EmbeddedPostgres):
     `apply_delay_ms` holds replay back (`recovery_min_apply_delay`), which makes lag testable.
     """
 
-    def __init__(self, data_dir: Path, primary: EmbeddedPostgres, apply_delay_ms: int = 0) -> None:
-        """Describe the standby of `primary`; nothing is touched on disk until `start()`."""
-        super().__init__(data_dir)
+    def __init__(
+        self,
+        data_dir: Path,
+        primary: EmbeddedPostgres,
+        apply_delay_ms: int = 0,
+        *,
+        tcp: TcpAccess | None = None,
+        via_port: int | None = None,
+    ) -> None:
+        """Describe the standby of `primary`; nothing is touched on disk until `start()`.
+        With `via_port` it streams over TCP through that port (a proxy in front of the primary,
+        which must have TCP access) instead of the primary's Unix socket."""
+        super().__init__(data_dir, tcp=tcp)
         self.primary = primary
         self.apply_delay_ms = apply_delay_ms
+        self.via_port = via_port
 
     def _role_settings(self) -> dict[str, str]:
         return {
@@ -633,24 +682,32 @@ class EmbeddedStandby(EmbeddedPostgres):
     def _initdb(self, account: _Account) -> None:
         """Copy the running primary (`pg_basebackup -R` writes standby.signal and how to
         reach the primary)."""
-        socket_dir, port = self.primary._endpoint()
         self._create_cluster(
             account,
             lambda scratch: [
                 str(self._bin / "pg_basebackup"),
                 "-D",
                 str(scratch),
-                "-h",
-                str(socket_dir),
-                "-p",
-                str(port),
-                "-U",
-                SUPERUSER,
+                "-d",
+                self._primary_conninfo(),
                 "-X",
                 "stream",
                 "-R",
                 "--checkpoint=fast",
             ],
+        )
+
+    def _primary_conninfo(self) -> str:
+        """How the standby reaches the primary (`-R` keeps it as primary_conninfo)."""
+        if self.via_port is None:
+            socket_dir, port = self.primary._endpoint()
+            return f"host={socket_dir} port={port} user={SUPERUSER}"
+        if self.primary.tcp is None:
+            raise EmbeddedPostgresError("a standby over TCP needs a primary with TCP access")
+        password = self.primary.tcp.password.replace("\\", "\\\\").replace("'", "\\'")
+        return (
+            f"host=127.0.0.1 port={self.via_port} user={SUPERUSER} password='{password}' "
+            "application_name=movr_standby"
         )
 
     def __repr__(self) -> str:

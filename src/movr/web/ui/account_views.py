@@ -11,12 +11,10 @@ from movr.services import users, vehicles
 from movr.services.errors import DomainError
 from movr.web.auth import end_session, login_required
 from movr.web.runtime import runtime
-from movr.web.ui import bp
 from movr.web.ui.forms import ActionForm
 from movr.web.ui.helpers import current_city, me, page_request, refused, see_other
 
 
-@bp.get("/users", endpoint="users")
 @login_required
 def users_page() -> str:
     """People of the current city: names and whether they own vehicles, nothing private."""
@@ -27,7 +25,6 @@ def users_page() -> str:
     )
 
 
-@bp.get("/users/<uuid:user_id>")
 @login_required
 def profile(user_id: uuid.UUID) -> str:
     """Your own profile: name, home city, vehicles, delete button. Nobody else's."""
@@ -38,7 +35,6 @@ def profile(user_id: uuid.UUID) -> str:
     return render_template("profile.html", owned=owned, home=home, action_form=ActionForm())
 
 
-@bp.post("/users/remove/<uuid:user_id>")
 @login_required
 def remove_user(user_id: uuid.UUID) -> BaseResponse | tuple[str, int]:
     """Delete your own account: personal data erased, rides kept anonymously."""

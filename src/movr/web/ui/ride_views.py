@@ -13,7 +13,6 @@ from movr.services.positions import Position
 from movr.web import metrics
 from movr.web.auth import login_required, session_caller, session_required
 from movr.web.runtime import runtime
-from movr.web.ui import bp
 from movr.web.ui.forms import EndRideForm, fail, text
 from movr.web.ui.helpers import me, page_request, refused, see_other
 
@@ -24,7 +23,6 @@ def _rides_page(form: EndRideForm) -> str:
     return render_template("rides.html", page=page, active=active, end_form=form)
 
 
-@bp.get("/rides", endpoint="rides")
 @login_required
 def rides_page() -> str:
     """Your rides, newest first; the active one with its duration and an end form."""
@@ -32,7 +30,6 @@ def rides_page() -> str:
 
 
 # The ride actions' one statement checks the session itself: one round trip to the primary.
-@bp.post("/rides/start/<uuid:vehicle_id>")
 @session_required
 def start_ride(vehicle_id: uuid.UUID) -> BaseResponse | tuple[str, int]:
     """Start a ride on an available vehicle of this region."""
@@ -50,7 +47,6 @@ def start_ride(vehicle_id: uuid.UUID) -> BaseResponse | tuple[str, int]:
     return see_other(url_for("ui.rides"))
 
 
-@bp.post("/rides/end/<uuid:ride_id>")
 @session_required
 def end_ride(ride_id: uuid.UUID) -> BaseResponse | str | tuple[str, int]:
     """End your active ride where you leave the vehicle."""

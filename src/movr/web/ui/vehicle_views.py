@@ -12,12 +12,10 @@ from movr.services.errors import CityNotInRegion, DomainError, HomeRegionRequire
 from movr.services.positions import Position
 from movr.web.auth import login_required
 from movr.web.runtime import runtime
-from movr.web.ui import bp
 from movr.web.ui.forms import ActionForm, AddVehicleForm, fail, text
 from movr.web.ui.helpers import CITY_KEY, current_city, me, page_request, refused, see_other
 
 
-@bp.get("/vehicles", endpoint="vehicles")
 @login_required
 def vehicles_page() -> str:
     """Vehicles of the current city: table, map, start buttons."""
@@ -31,7 +29,6 @@ def vehicles_page() -> str:
     )
 
 
-@bp.route("/vehicles/add", methods=["GET", "POST"])
 @login_required
 def add_vehicle() -> BaseResponse | str | tuple[str, int]:
     """Add a vehicle in the owner's home city (or explain where to do it)."""
@@ -75,7 +72,6 @@ def _home_region_elsewhere(region: str, city_name: str) -> str:
     )
 
 
-@bp.post("/vehicles/remove/<uuid:vehicle_id>")
 @login_required
 def remove_vehicle(vehicle_id: uuid.UUID) -> BaseResponse | tuple[str, int]:
     """Retire one of your own vehicles (refused while it is ridden)."""
@@ -88,7 +84,6 @@ def remove_vehicle(vehicle_id: uuid.UUID) -> BaseResponse | tuple[str, int]:
     return see_other(url_for("ui.profile", user_id=owner))
 
 
-@bp.post("/city/<city>")
 @login_required
 def switch_city(city: str) -> BaseResponse | tuple[str, int]:
     """Browse another city of this region."""

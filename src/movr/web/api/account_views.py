@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import g
 
 from movr.services import tokens, users
-from movr.services.errors import CityNotInRegion
 from movr.services.pagination import PageRequest
 from movr.web.api.convert import me_out
 from movr.web.api.openapi import operation
@@ -21,6 +20,7 @@ from movr.web.api.schemas import (
     Token,
 )
 from movr.web.auth import CurrentUser, end_session
+from movr.web.regions import requested_city, served_here
 from movr.web.runtime import runtime
 
 
@@ -44,7 +44,7 @@ def list_cities() -> CityList:
                 latitude=city.latitude,
                 longitude=city.longitude,
                 timezone=city.timezone,
-                served_here=city.region == settings.region,
+                served_here=served_here(settings, city.id),
             )
             for city in settings.region_map
         ]
@@ -103,20 +103,10 @@ def delete_me(user: CurrentUser) -> None:
 )  # fmt: skip
 def list_users(user: CurrentUser, query: CityPageQuery) -> CityUserPage:
     """Names and owner flags of a city's users (no emails, no ids)."""
-    city = served_city(query.city, user)
+    city = requested_city(runtime().settings, query.city, home=user.city)
     page_ask = PageRequest.parse(query.cursor, query.limit)
     page = runtime().run(users.list_city_users, city, page_ask)
     return CityUserPage(
         items=[CityUserOut(display_name=u.display_name, is_owner=u.is_owner) for u in page.items],
         next_cursor=page.next_cursor,
     )
-
-
-def served_city(city: str | None, user: CurrentUser) -> str:
-    """The requested city if this region serves it; by default home, else the first city."""
-    cities = runtime().settings.cities
-    if city is None:
-        return user.city if user.city in cities else cities[0]
-    if city not in cities:
-        raise CityNotInRegion(f"{city!r} is not served by this region ({', '.join(cities)}).")
-    return city

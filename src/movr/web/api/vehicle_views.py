@@ -7,11 +7,11 @@ import uuid
 from movr.services import vehicles
 from movr.services.pagination import PageRequest
 from movr.services.positions import Position
-from movr.web.api.account_views import served_city
 from movr.web.api.convert import vehicle_out
 from movr.web.api.openapi import operation
 from movr.web.api.schemas import CityPageQuery, NewVehicle, VehicleOut, VehiclePage
 from movr.web.auth import CurrentUser
+from movr.web.regions import requested_city
 from movr.web.runtime import runtime
 
 
@@ -21,7 +21,7 @@ from movr.web.runtime import runtime
 )  # fmt: skip
 def list_vehicles(user: CurrentUser, query: CityPageQuery) -> VehiclePage:
     """Vehicles of a city served by this region that are not retired, newest first."""
-    city = served_city(query.city, user)
+    city = requested_city(runtime().settings, query.city, home=user.city)
     page_ask = PageRequest.parse(query.cursor, query.limit)
     page = runtime().run(vehicles.list_city_vehicles, city, page_ask)
     return VehiclePage(

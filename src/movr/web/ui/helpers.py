@@ -9,6 +9,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from movr.services.errors import DomainError
 from movr.services.pagination import PageRequest
 from movr.web.auth import CurrentUser
+from movr.web.regions import default_city, served_here
 from movr.web.runtime import runtime
 
 CITY_KEY = "city"
@@ -22,12 +23,12 @@ def me() -> CurrentUser:
 
 def current_city() -> str:
     """The city being browsed: the chosen one, else home if served here, else the first."""
-    cities = runtime().settings.cities
+    settings = runtime().settings
     chosen = session.get(CITY_KEY)
-    if chosen in cities:
+    # A choice this instance does not serve (the region map changed) is ignored, not refused.
+    if served_here(settings, chosen):
         return str(chosen)
-    home = me().city
-    return home if home in cities else cities[0]
+    return default_city(settings, me().city)
 
 
 def page_request() -> PageRequest:

@@ -11,6 +11,7 @@ from movr.services import vehicles
 from movr.services.errors import CityNotInRegion, DomainError, HomeRegionRequired, InvalidInput
 from movr.services.positions import Position
 from movr.web.auth import login_required
+from movr.web.regions import requested_city, served_here
 from movr.web.runtime import runtime
 from movr.web.ui.forms import ActionForm, AddVehicleForm, fail, text
 from movr.web.ui.helpers import CITY_KEY, current_city, me, page_request, refused, see_other
@@ -34,9 +35,8 @@ def add_vehicle() -> BaseResponse | str | tuple[str, int]:
     """Add a vehicle in the owner's home city (or explain where to do it)."""
     app = runtime()
     home = app.settings.region_map.city(me().city)
-    served_here = home.id in app.settings.cities
     form = AddVehicleForm()
-    if not served_here:
+    if not served_here(app.settings, home.id):
         return _home_region_elsewhere(home.region, home.name), (
             422 if request.method == "POST" else 200
         )
@@ -90,10 +90,8 @@ def switch_city(city: str) -> BaseResponse | tuple[str, int]:
     settings = runtime().settings
     if city not in settings.region_map:
         abort(404)
-    if city not in settings.cities:
-        other = settings.region_map.city(city)
-        served = f"{other.name} is served by the {other.region} region, not this one."
-        error = CityNotInRegion(served)
+    try:
+        session[CITY_KEY] = requested_city(settings, city, home=me().city)
+    except CityNotInRegion as error:
         return refused(error, back=url_for("ui.vehicles"), back_label="Vehicles")
-    session[CITY_KEY] = city
     return see_other(url_for("ui.vehicles"))

@@ -31,6 +31,14 @@ def test_vehicle_lifecycle(api: ApiClient, session: Session) -> None:
     assert api.get("/vehicles").json["items"] == []  # type: ignore[index]
 
 
+def test_vehicle_statuses_are_the_stored_strings(api: ApiClient, session: Session) -> None:
+    idle, ridden = (make_vehicle(session, make_user(session)) for _ in range(2))
+    assert api.post("/rides", {"vehicle_id": str(ridden.id)}).status_code == 201
+    listed = api.get("/vehicles").json["items"]  # type: ignore[index]
+    statuses = {item["id"]: item["status"] for item in listed}
+    assert statuses == {str(idle.id): "available", str(ridden.id): "in_use"}
+
+
 def test_half_a_position_is_refused(api: ApiClient) -> None:
     response = api.post("/vehicles", NEW | {"latitude": 40.72})
     assert response.status_code == 422

@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from movr.models import Vehicle
+from movr.models import Vehicle, VehicleStatus
 from movr.regions import RegionMap
 from movr.services import rides, vehicles
 from movr.services.errors import (
@@ -109,7 +110,10 @@ def test_retire_vehicle_by_owner(session: Session) -> None:
     owner = make_user(session)
     vehicle = make_vehicle(session, owner)
     vehicles.retire_vehicle(session, owner.id, vehicle.id)
-    assert session.get_one(Vehicle, vehicle.id, populate_existing=True).status == "removed"
+    status = session.get_one(Vehicle, vehicle.id, populate_existing=True).status
+    assert status is VehicleStatus.REMOVED  # the enum member, stored as the string "removed"
+    stored = session.scalar(text("SELECT status FROM vehicles WHERE id = :id"), {"id": vehicle.id})
+    assert stored == "removed"
 
 
 def test_retire_vehicle_refuses_someone_else(session: Session) -> None:

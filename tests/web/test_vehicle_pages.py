@@ -30,6 +30,18 @@ def test_vehicles_lists_the_current_city_with_map_data(
     assert 'id="map"' in html
 
 
+def test_vehicle_statuses_read_as_words_and_only_available_ones_can_be_started(
+    logged_in: FlaskClient, session: Session
+) -> None:
+    idle, ridden = (make_vehicle(session, make_user(session)) for _ in range(2))
+    rides.start_ride(session, make_user(session).id, ridden.id, ["new york"])
+    html = logged_in.get("/vehicles").get_data(as_text=True)
+    assert '<span class="badge text-bg-secondary">in use</span>' in html
+    assert '<span class="badge text-bg-success">available</span>' in html
+    assert f"/rides/start/{idle.id}" in html
+    assert f"/rides/start/{ridden.id}" not in html
+
+
 def test_city_switch_is_limited_to_the_serving_region(
     logged_in: FlaskClient, session: Session
 ) -> None:

@@ -6,7 +6,7 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, String
+from sqlalchemy import Enum, Float, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from movr.models.base import (
@@ -46,7 +46,19 @@ class Vehicle(Base):
     type: Mapped[str] = mapped_column(String(16))
     owner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     date_added: Mapped[CreatedAt]
-    status: Mapped[str] = mapped_column(String(16), server_default=VehicleStatus.AVAILABLE.value)
+    # Stored as the same short strings (VARCHAR with vehicles_status_check, no database enum
+    # type): the enum lives in Python only, so the schema and raw SQL need no change.
+    status: Mapped[VehicleStatus] = mapped_column(
+        Enum(
+            VehicleStatus,
+            native_enum=False,
+            create_constraint=False,  # the migration's vehicles_status_check already exists
+            length=16,
+            values_callable=lambda statuses: [s.value for s in statuses],  # not the names
+            validate_strings=True,
+        ),
+        server_default=VehicleStatus.AVAILABLE.value,
+    )
     last_location: Mapped[str | None] = mapped_column(String(LOCATION_MAX))
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)

@@ -235,7 +235,7 @@ def _refused_start(found: Row[Any], region_cities: Collection[str]) -> Exception
     """The error for a start that claimed nothing, from the statement's own row."""
     if found.caller_id is None:
         return UnknownCaller()
-    if found.found_status in (None, VehicleStatus.REMOVED.value):
+    if found.found_status in (None, VehicleStatus.REMOVED):
         return NotFound("No such vehicle.")
     if found.found_city not in region_cities:
         return CityNotInRegion("This vehicle is in a city served by another region.")

@@ -239,7 +239,7 @@ def authenticate(runner: Runner, hasher: PasswordHasher, username: str, password
 def list_city_users(executor: Executor, city: str, page: PageRequest) -> Page[CityUser]:
     """Live users of a city, newest first, each with whether they own a vehicle (one query)."""
     owns_vehicle = exists().where(
-        Vehicle.owner_id == User.id, Vehicle.status != VehicleStatus.REMOVED.value
+        Vehicle.owner_id == User.id, Vehicle.status != VehicleStatus.REMOVED
     )
     query = select(
         User.id, User.first_name, User.last_name, owns_vehicle.label("is_owner"), User.created_at
@@ -267,7 +267,7 @@ def delete_account(session: Session, user_id: uuid.UUID) -> None:
     """
     riding = exists().where(ActiveRide.rider_id == user_id)
     vehicle_in_use = exists().where(
-        Vehicle.owner_id == user_id, Vehicle.status == VehicleStatus.IN_USE.value
+        Vehicle.owner_id == user_id, Vehicle.status == VehicleStatus.IN_USE
     )
     erased = (
         update(User)
@@ -287,9 +287,9 @@ def delete_account(session: Session, user_id: uuid.UUID) -> None:
         update(Vehicle)
         .where(
             Vehicle.owner_id == select(erased.c.id).scalar_subquery(),
-            Vehicle.status == VehicleStatus.AVAILABLE.value,
+            Vehicle.status == VehicleStatus.AVAILABLE,
         )
-        .values(status=VehicleStatus.REMOVED.value, removed_at=func.now())
+        .values(status=VehicleStatus.REMOVED, removed_at=func.now())
         .returning(Vehicle.id)
         .cte("retired")
     )

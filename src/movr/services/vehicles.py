@@ -90,9 +90,7 @@ def add_vehicle(
 @read(orm=True)
 def list_city_vehicles(session: Session, city: str, page: PageRequest) -> Page[Vehicle]:
     """Vehicles of a city that are not retired, newest first (one indexed query)."""
-    query = select(Vehicle).where(
-        Vehicle.city == city, Vehicle.status != VehicleStatus.REMOVED.value
-    )
+    query = select(Vehicle).where(Vehicle.city == city, Vehicle.status != VehicleStatus.REMOVED)
     vehicles = session.scalars(newest_first(query, Vehicle.date_added, Vehicle.id, page)).all()
     return to_page(vehicles, page, lambda v: (v.date_added, v.id))
 
@@ -101,7 +99,7 @@ def list_city_vehicles(session: Session, city: str, page: PageRequest) -> Page[V
 def list_owned_vehicles(session: Session, owner_id: uuid.UUID, page: PageRequest) -> Page[Vehicle]:
     """The owner's vehicles that are not retired, newest first."""
     query = select(Vehicle).where(
-        Vehicle.owner_id == owner_id, Vehicle.status != VehicleStatus.REMOVED.value
+        Vehicle.owner_id == owner_id, Vehicle.status != VehicleStatus.REMOVED
     )
     vehicles = session.scalars(newest_first(query, Vehicle.date_added, Vehicle.id, page)).all()
     return to_page(vehicles, page, lambda v: (v.date_added, v.id))
@@ -115,9 +113,9 @@ def retire_vehicle(session: Session, owner_id: uuid.UUID, vehicle_id: uuid.UUID)
         .where(
             Vehicle.id == vehicle_id,
             Vehicle.owner_id == owner_id,
-            Vehicle.status == VehicleStatus.AVAILABLE.value,
+            Vehicle.status == VehicleStatus.AVAILABLE,
         )
-        .values(status=VehicleStatus.REMOVED.value, removed_at=func.now())
+        .values(status=VehicleStatus.REMOVED, removed_at=func.now())
         .returning(literal(1))
     ).first()
     if retired is not None:
@@ -125,7 +123,7 @@ def retire_vehicle(session: Session, owner_id: uuid.UUID, vehicle_id: uuid.UUID)
     found = session.execute(
         select(Vehicle.owner_id, Vehicle.status).where(Vehicle.id == vehicle_id)
     ).first()
-    if found is None or found.status == VehicleStatus.REMOVED.value:
+    if found is None or found.status == VehicleStatus.REMOVED:
         raise NotFound("No such vehicle.")
     if found.owner_id != owner_id:
         raise Forbidden("Only the owner can retire this vehicle.")

@@ -9,11 +9,9 @@ from movr import __version__
 from movr.config import Settings
 from movr.db.engine import Database, create_database
 from movr.services.passwords import PasswordHasher, password_hasher
-from movr.web import consistency, errors, metrics, observability, security
-from movr.web.api import bp as api_blueprint
+from movr.web import api, consistency, errors, metrics, observability, security, ui
 from movr.web.auth import login_manager
 from movr.web.runtime import EXTENSION_KEY, Runtime, count_statements
-from movr.web.ui import bp as ui_blueprint
 
 csrf = CSRFProtect()
 
@@ -50,7 +48,8 @@ def create_app(
     login_manager.init_app(app)
     errors.install(app)
     consistency.install(app)
-    app.register_blueprint(ui_blueprint)
+    app.register_blueprint(ui.create_blueprint())
+    api_blueprint = api.create_blueprint()
     app.register_blueprint(api_blueprint)
     csrf.exempt(api_blueprint)  # the API checks CSRF itself, only for cookie-authenticated calls
 

@@ -18,6 +18,7 @@ from movr.services.errors import DomainError
 from movr.web.api.auth import INVALID_TOKEN, CsrfRequired, Unauthenticated
 from movr.web.api.openapi import RequestInvalid
 from movr.web.api.problems import from_domain_error, problem, problem_response
+from movr.web.ui.helpers import back_link
 
 log = logging.getLogger(__name__)
 
@@ -40,14 +41,27 @@ CHALLENGE = {"WWW-Authenticate": 'Bearer realm="movr"'}
 # NUL character (before sending), then string too long, character not in the encoding,
 # untranslatable character. Other data errors (overflows, bad casts) are MovR's fault: 503.
 INPUT_DATA_ERRORS = frozenset({None, "22001", "22021", "22P05"})
+REFUSED = "That did not work"
 TITLES = {403: "Forbidden", 404: "Not found", 429: "Slow down", 503: "Temporarily unavailable"}
 
 
-def error_page(status: int, message: str | None = None) -> tuple[str, int]:
-    """Render the HTML error template for a status."""
-    title = TITLES.get(status, "Error" if status >= 500 else "That did not work")
+def error_page(
+    status: int,
+    message: str | None = None,
+    *,
+    title: str | None = None,
+    back: tuple[str, str] | None = None,
+) -> tuple[str, int]:
+    """Render the HTML error template for a status; `back` is a link (URL, label) to offer."""
+    title = title or TITLES.get(status, "Error" if status >= 500 else REFUSED)
+    url, label = back or (None, None)
     html = render_template(
-        "error.html", status=status, title=title, message=message or MESSAGES.get(status, "")
+        "error.html",
+        status=status,
+        title=title,
+        message=message or MESSAGES.get(status, ""),
+        back=url,
+        back_label=label,
     )
     return html, status
 
@@ -94,7 +108,9 @@ def install(app: Flask) -> None:
     def domain_error(error: DomainError) -> Response | tuple[str, int]:
         if _wants_problem():
             return problem_response(from_domain_error(error))
-        return error_page(error.status, error.message)
+        # Every refusal reads the same, whatever its status (not "Not found" for a vehicle
+        # retired meanwhile), and leads back to the page the action was sent from.
+        return error_page(error.status, error.message, title=REFUSED, back=back_link())
 
     @app.errorhandler(RequestInvalid)
     def invalid_request(error: RequestInvalid) -> Response:

@@ -5,10 +5,9 @@ from __future__ import annotations
 from flask import g
 
 from movr.services import tokens, users
-from movr.services.errors import CityNotInRegion
 from movr.services.pagination import PageRequest
-from movr.web.api import api
 from movr.web.api.convert import me_out
+from movr.web.api.openapi import operation
 from movr.web.api.schemas import (
     CityList,
     CityOut,
@@ -21,10 +20,11 @@ from movr.web.api.schemas import (
     Token,
 )
 from movr.web.auth import CurrentUser, end_session
+from movr.web.regions import requested_city, served_here
 from movr.web.runtime import runtime
 
 
-@api.operation(
+@operation(
     "GET",
     "/cities",
     summary="Cities of the region map",
@@ -44,14 +44,14 @@ def list_cities() -> CityList:
                 latitude=city.latitude,
                 longitude=city.longitude,
                 timezone=city.timezone,
-                served_here=city.region == settings.region,
+                served_here=served_here(settings, city.id),
             )
             for city in settings.region_map
         ]
     )
 
 
-@api.operation(
+@operation(
     "POST", "/users", summary="Register", tag="account", body=Registration, response=Me,
     status=201, errors=(409,), auth=False, rate_limited="register",
 )  # fmt: skip
@@ -63,7 +63,7 @@ def register(body: Registration) -> Me:
     return me_out(app.run(users.create_account, new))
 
 
-@api.operation(
+@operation(
     "POST", "/auth/token", summary="Get a bearer token", tag="account", body=Credentials,
     response=Token, status=201, errors=(401,), auth=False, rate_limited="login",
 )  # fmt: skip
@@ -75,7 +75,7 @@ def create_token(body: Credentials) -> Token:
     return Token(token=issued.token, expires_at=issued.expires_at, user=me_out(account))
 
 
-@api.operation("DELETE", "/auth/token", summary="Revoke this token", tag="account")
+@operation("DELETE", "/auth/token", summary="Revoke this token", tag="account")
 def revoke_token(user: CurrentUser) -> None:
     """Revoke the bearer token of this request (or end the cookie session)."""
     token = g.get("api_token")
@@ -85,38 +85,28 @@ def revoke_token(user: CurrentUser) -> None:
     runtime().run(tokens.revoke_token, user.id, token)
 
 
-@api.operation("GET", "/me", summary="Your account", tag="account", response=Me)
+@operation("GET", "/me", summary="Your account", tag="account", response=Me)
 def get_me(user: CurrentUser) -> Me:
     """Your profile."""
     return me_out(user)
 
 
-@api.operation("DELETE", "/me", summary="Delete your account", tag="account", errors=(409,))
+@operation("DELETE", "/me", summary="Delete your account", tag="account", errors=(409,))
 def delete_me(user: CurrentUser) -> None:
     """Erase your personal data, retire your vehicles, revoke your tokens; rides stay anonymous."""
     runtime().run(users.delete_account, user.id)
 
 
-@api.operation(
+@operation(
     "GET", "/users", summary="Users of a city", tag="account", query=CityPageQuery,
     response=CityUserPage,
 )  # fmt: skip
 def list_users(user: CurrentUser, query: CityPageQuery) -> CityUserPage:
     """Names and owner flags of a city's users (no emails, no ids)."""
-    city = served_city(query.city, user)
+    city = requested_city(runtime().settings, query.city, home=user.city)
     page_ask = PageRequest.parse(query.cursor, query.limit)
     page = runtime().run(users.list_city_users, city, page_ask)
     return CityUserPage(
         items=[CityUserOut(display_name=u.display_name, is_owner=u.is_owner) for u in page.items],
         next_cursor=page.next_cursor,
     )
-
-
-def served_city(city: str | None, user: CurrentUser) -> str:
-    """The requested city if this region serves it; by default home, else the first city."""
-    cities = runtime().settings.cities
-    if city is None:
-        return user.city if user.city in cities else cities[0]
-    if city not in cities:
-        raise CityNotInRegion(f"{city!r} is not served by this region ({', '.join(cities)}).")
-    return city

@@ -27,7 +27,7 @@ def vehicle_out(vehicle: Vehicle, viewer: uuid.UUID) -> VehicleOut:
         location=vehicle.last_location,
         latitude=vehicle.latitude,
         longitude=vehicle.longitude,
-        status=vehicle.status,  # type: ignore[arg-type]  # the CHECK constraint guarantees it
+        status=vehicle.status,
         date_added=vehicle.date_added,
         is_mine=vehicle.owner_id == viewer,
     )

@@ -8,8 +8,7 @@ from flask import current_app, jsonify, render_template
 from flask.typing import ResponseReturnValue
 
 from movr import __version__
-from movr.web.api import api, bp
-from movr.web.api.openapi import build_spec
+from movr.web.api.openapi import Api, build_spec
 from movr.web.runtime import runtime
 
 SPEC_KEY = "movr.openapi"
@@ -20,32 +19,34 @@ DESCRIPTION = (
 )
 
 
-def openapi_document() -> dict[str, Any]:
-    """The document for this app's region map and serving region (built once per app)."""
-    extensions = current_app.extensions
-    if SPEC_KEY not in extensions:
-        settings = runtime().settings
-        extensions[SPEC_KEY] = build_spec(
-            api,
-            title="MovR API",
-            version=__version__,
-            description=DESCRIPTION,
-            enums={
-                "Registration.city": [city.id for city in settings.region_map],
-                "city": list(settings.cities),
-            },
-        )
-    document: dict[str, Any] = extensions[SPEC_KEY]
-    return document
+class Docs:
+    """The two documentation views of one Api (registered by the API's blueprint)."""
 
+    def __init__(self, api: Api) -> None:
+        self.api = api
 
-@bp.get("/openapi.json")
-def openapi_json() -> ResponseReturnValue:
-    """The OpenAPI 3.1 document."""
-    return jsonify(openapi_document())
+    def openapi_document(self) -> dict[str, Any]:
+        """The document for this app's region map and serving region (built once per app)."""
+        extensions = current_app.extensions
+        if SPEC_KEY not in extensions:
+            settings = runtime().settings
+            extensions[SPEC_KEY] = build_spec(
+                self.api,
+                title="MovR API",
+                version=__version__,
+                description=DESCRIPTION,
+                enums={
+                    "Registration.city": [city.id for city in settings.region_map],
+                    "city": list(settings.cities),
+                },
+            )
+        document: dict[str, Any] = extensions[SPEC_KEY]
+        return document
 
+    def openapi_json(self) -> ResponseReturnValue:
+        """The OpenAPI 3.1 document."""
+        return jsonify(self.openapi_document())
 
-@bp.get("/docs")
-def docs_page() -> str:
-    """Every operation with its parameters, body and responses."""
-    return render_template("api_docs.html", spec=openapi_document())
+    def docs_page(self) -> str:
+        """Every operation with its parameters, body and responses."""
+        return render_template("api_docs.html", spec=self.openapi_document())

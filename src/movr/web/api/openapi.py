@@ -74,73 +74,86 @@ class Operation:
         return sorted(codes)
 
 
+@dataclass(frozen=True, slots=True)
+class Declared:
+    """An operation as declared by `operation`: its spec and the Flask view that serves it."""
+
+    operation: Operation
+    handler: Callable[..., Response]
+
+
+def operation(
+    method: str,
+    rule: str,
+    *,
+    summary: str,
+    tag: str,
+    body: type[BaseModel] | None = None,
+    query: type[BaseModel] | None = None,
+    response: type[BaseModel] | None = None,
+    status: int | None = None,
+    errors: tuple[int, ...] = (),
+    auth: bool | Literal["caller"] = True,
+    idempotent: bool = False,
+    rate_limited: Literal["login", "register"] | None = None,
+) -> Callable[[Callable[..., Any]], Declared]:
+    """Declare an operation (`Api.register` serves it); the view gets `user`, `body`, `query`
+    as needed.
+
+    `auth="caller"`: the view gets `caller` instead of `user`, a Caller that its statements
+    resolve (a bearer token is not looked up first).
+    """
+
+    success = status or (200 if response is not None else 204)
+
+    def declare(view: Callable[..., Any]) -> Declared:
+        spec = Operation(
+            method, rule, view.__name__, summary, tag, body, query, response, success,
+            errors + ((429,) if rate_limited else ()), auth, idempotent,
+        )  # fmt: skip
+
+        @wraps(view)
+        def handler(**path_args: Any) -> Response:
+            arguments: dict[str, Any] = dict(path_args)
+            caller = identify() if auth == "caller" else None
+            if caller is not None:
+                arguments["caller"] = caller
+            elif auth:
+                arguments["user"] = authenticate()
+            try:
+                if body is not None:
+                    arguments["body"] = parse_body(body)
+                if query is not None:
+                    arguments["query"] = parse_query(query)
+                return render(view(**arguments), success)
+            except (RequestInvalid, InvalidInput, HTTPException):
+                # Refused before any statement checked the token (bad body, media type,
+                # size, key): a bad token answers 401 first, as on every other operation.
+                if caller is not None and caller.token_hash is not None:
+                    authenticate()
+                raise
+
+        limit = {"login": limit_login, "register": limit_registration}.get(rate_limited or "")
+        return Declared(spec, limit(handler) if limit is not None else handler)
+
+    return declare
+
+
 class Api:
-    """Collects operations of a blueprint and wires each into Flask."""
+    """The operations served by a blueprint, in the order they were registered."""
 
     def __init__(self, blueprint: Blueprint) -> None:
         self.blueprint = blueprint
         self.operations: list[Operation] = []
 
-    def operation(
-        self,
-        method: str,
-        rule: str,
-        *,
-        summary: str,
-        tag: str,
-        body: type[BaseModel] | None = None,
-        query: type[BaseModel] | None = None,
-        response: type[BaseModel] | None = None,
-        status: int | None = None,
-        errors: tuple[int, ...] = (),
-        auth: bool | Literal["caller"] = True,
-        idempotent: bool = False,
-        rate_limited: Literal["login", "register"] | None = None,
-    ) -> Callable[[Callable[..., Any]], Callable[..., Response]]:
-        """Declare and register an operation; the view gets `user`, `body`, `query` as needed.
-
-        `auth="caller"`: the view gets `caller` instead of `user`, a Caller that its statements
-        resolve (a bearer token is not looked up first).
-        """
-
-        success = status or (200 if response is not None else 204)
-
-        def decorate(view: Callable[..., Any]) -> Callable[..., Response]:
-            declared = Operation(
-                method, rule, view.__name__, summary, tag, body, query, response, success,
-                errors + ((429,) if rate_limited else ()), auth, idempotent,
-            )  # fmt: skip
-            self.operations.append(declared)
-
-            @wraps(view)
-            def handler(**path_args: Any) -> Response:
-                arguments: dict[str, Any] = dict(path_args)
-                caller = identify() if auth == "caller" else None
-                if caller is not None:
-                    arguments["caller"] = caller
-                elif auth:
-                    arguments["user"] = authenticate()
-                try:
-                    if body is not None:
-                        arguments["body"] = parse_body(body)
-                    if query is not None:
-                        arguments["query"] = parse_query(query)
-                    return render(view(**arguments), success)
-                except (RequestInvalid, InvalidInput, HTTPException):
-                    # Refused before any statement checked the token (bad body, media type,
-                    # size, key): a bad token answers 401 first, as on every other operation.
-                    if caller is not None and caller.token_hash is not None:
-                        authenticate()
-                    raise
-
-            limit = {"login": limit_login, "register": limit_registration}.get(rate_limited or "")
-            registered = limit(handler) if limit is not None else handler
+    def register(self, *declared: Declared) -> None:
+        """Serve each declared operation on the blueprint (its endpoint is the view's name)."""
+        for each in declared:
+            spec = each.operation
+            self.operations.append(spec)
             self.blueprint.add_url_rule(
-                rule, endpoint=view.__name__, view_func=registered, methods=[method]
+                spec.rule, endpoint=spec.name, view_func=each.handler, methods=[spec.method]
             )
-            return handler
-
-        return decorate
 
 
 def parse_body(model: type[BaseModel]) -> BaseModel:

@@ -11,16 +11,16 @@ from movr.services.callers import Caller
 from movr.services.pagination import PageRequest
 from movr.services.positions import Position
 from movr.web import metrics
-from movr.web.api import api
 from movr.web.api.convert import ride_out
 from movr.web.api.idempotent import idempotent
+from movr.web.api.openapi import operation
 from movr.web.api.schemas import EndRide, PageQuery, RideOut, RidePage, StartRide
 from movr.web.auth import CurrentUser
 from movr.web.runtime import runtime
 
 
 # The ride actions get a Caller: their one statement checks the token too (services.callers).
-@api.operation(
+@operation(
     "POST", "/rides", summary="Start a ride", tag="rides", body=StartRide, response=RideOut,
     status=201, errors=(404, 409, 422), auth="caller", idempotent=True,
 )  # fmt: skip
@@ -37,7 +37,7 @@ def start_ride(caller: Caller, body: StartRide) -> Response:
     )
 
 
-@api.operation(
+@operation(
     "POST", "/rides/<uuid:ride_id>/end", summary="End your ride", tag="rides", body=EndRide,
     response=RideOut, errors=(404, 409), auth="caller", idempotent=True,
 )  # fmt: skip
@@ -56,9 +56,7 @@ def end_ride(caller: Caller, ride_id: uuid.UUID, body: EndRide) -> Response:
     )
 
 
-@api.operation(
-    "GET", "/rides", summary="Your rides", tag="rides", query=PageQuery, response=RidePage
-)
+@operation("GET", "/rides", summary="Your rides", tag="rides", query=PageQuery, response=RidePage)
 def list_rides(user: CurrentUser, query: PageQuery) -> RidePage:
     """Your rides, newest first."""
     page_ask = PageRequest.parse(query.cursor, query.limit)
@@ -66,7 +64,7 @@ def list_rides(user: CurrentUser, query: PageQuery) -> RidePage:
     return RidePage(items=[ride_out(r) for r in page.items], next_cursor=page.next_cursor)
 
 
-@api.operation(
+@operation(
     "GET", "/rides/<uuid:ride_id>", summary="One of your rides", tag="rides", response=RideOut,
     errors=(404,),
 )  # fmt: skip

@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from movr.models.base import BRAND_MAX, CITY_MAX, COLOR_MAX, LOCATION_MAX, NAME_MAX, USERNAME_MAX
+from movr.models.vehicle import VehicleStatus
 from movr.services.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from movr.services.users import PASSWORD_MAX, PASSWORD_MIN
 from movr.web.text_rules import FREE_TEXT, NO_CONTROL
@@ -171,7 +172,9 @@ class VehicleOut(BaseModel):
     location: str | None
     latitude: float | None
     longitude: float | None
-    status: Literal["available", "in_use", "removed"]
+    # The members as a Literal, not the enum: the document keeps an inline enum of strings
+    # (no VehicleStatus component), and mypy flags this line if a status is added.
+    status: Literal[VehicleStatus.AVAILABLE, VehicleStatus.IN_USE, VehicleStatus.REMOVED]
     date_added: datetime
     is_mine: bool
 

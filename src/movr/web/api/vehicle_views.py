@@ -7,21 +7,21 @@ import uuid
 from movr.services import vehicles
 from movr.services.pagination import PageRequest
 from movr.services.positions import Position
-from movr.web.api import api
-from movr.web.api.account_views import served_city
 from movr.web.api.convert import vehicle_out
+from movr.web.api.openapi import operation
 from movr.web.api.schemas import CityPageQuery, NewVehicle, VehicleOut, VehiclePage
 from movr.web.auth import CurrentUser
+from movr.web.regions import requested_city
 from movr.web.runtime import runtime
 
 
-@api.operation(
+@operation(
     "GET", "/vehicles", summary="Vehicles in a city", tag="vehicles", query=CityPageQuery,
     response=VehiclePage,
 )  # fmt: skip
 def list_vehicles(user: CurrentUser, query: CityPageQuery) -> VehiclePage:
     """Vehicles of a city served by this region that are not retired, newest first."""
-    city = served_city(query.city, user)
+    city = requested_city(runtime().settings, query.city, home=user.city)
     page_ask = PageRequest.parse(query.cursor, query.limit)
     page = runtime().run(vehicles.list_city_vehicles, city, page_ask)
     return VehiclePage(
@@ -30,7 +30,7 @@ def list_vehicles(user: CurrentUser, query: CityPageQuery) -> VehiclePage:
     )
 
 
-@api.operation(
+@operation(
     "POST", "/vehicles", summary="Add a vehicle in your home city", tag="vehicles",
     body=NewVehicle, response=VehicleOut, status=201,
 )  # fmt: skip
@@ -50,7 +50,7 @@ def add_vehicle(user: CurrentUser, body: NewVehicle) -> VehicleOut:
     return vehicle_out(added, user.id)
 
 
-@api.operation(
+@operation(
     "DELETE", "/vehicles/<uuid:vehicle_id>", summary="Retire your vehicle", tag="vehicles",
     errors=(404, 409),
 )  # fmt: skip

@@ -8,15 +8,12 @@ from flask import abort, flash, render_template, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from movr.services import users, vehicles
-from movr.services.errors import DomainError
 from movr.web.auth import end_session, login_required
 from movr.web.runtime import runtime
-from movr.web.ui import bp
 from movr.web.ui.forms import ActionForm
-from movr.web.ui.helpers import current_city, me, page_request, refused, see_other
+from movr.web.ui.helpers import current_city, me, page_request, see_other
 
 
-@bp.get("/users", endpoint="users")
 @login_required
 def users_page() -> str:
     """People of the current city: names and whether they own vehicles, nothing private."""
@@ -27,7 +24,6 @@ def users_page() -> str:
     )
 
 
-@bp.get("/users/<uuid:user_id>")
 @login_required
 def profile(user_id: uuid.UUID) -> str:
     """Your own profile: name, home city, vehicles, delete button. Nobody else's."""
@@ -38,18 +34,12 @@ def profile(user_id: uuid.UUID) -> str:
     return render_template("profile.html", owned=owned, home=home, action_form=ActionForm())
 
 
-@bp.post("/users/remove/<uuid:user_id>")
 @login_required
-def remove_user(user_id: uuid.UUID) -> BaseResponse | tuple[str, int]:
+def remove_user(user_id: uuid.UUID) -> BaseResponse:
     """Delete your own account: personal data erased, rides kept anonymously."""
     if user_id != me().id:
         abort(403)
-    try:
-        runtime().run(users.delete_account, user_id)
-    except DomainError as error:
-        return refused(
-            error, back=url_for("ui.profile", user_id=user_id), back_label="Your profile"
-        )
+    runtime().run(users.delete_account, user_id)
     end_session(me())  # its tokens are revoked already: this empties the cookie
     flash("Your account was deleted. Your past rides are kept without your name.", "info")
     return see_other(url_for("ui.login"))

@@ -12,18 +12,15 @@ from movr.services.errors import InvalidCredentials, InvalidInput, UsernameTaken
 from movr.web.auth import CurrentUser, end_session, login_required, start_session
 from movr.web.runtime import runtime
 from movr.web.security import is_safe_next, limit_login, limit_registration
-from movr.web.ui import bp
 from movr.web.ui.forms import ActionForm, LoginForm, RegisterForm, fail, text
 from movr.web.ui.helpers import me, see_other
 
 
-@bp.get("/")
 def index() -> BaseResponse:
     """Vehicles for people who are logged in, the login page for the others."""
     return redirect(url_for("ui.vehicles" if current_user.is_authenticated else "ui.login"))
 
 
-@bp.route("/login", methods=["GET", "POST"])
 @limit_login
 def login() -> BaseResponse | str | tuple[str, int]:
     """Username and password; one generic message for every failure."""
@@ -46,7 +43,6 @@ def login() -> BaseResponse | str | tuple[str, int]:
     return see_other(target if is_safe_next(target) else url_for("ui.vehicles"))
 
 
-@bp.route("/logout", methods=["GET", "POST"])
 @login_required
 def logout() -> BaseResponse | str:
     """GET asks for confirmation; POST ends the session."""
@@ -58,7 +54,6 @@ def logout() -> BaseResponse | str:
     return see_other(url_for("ui.login"))
 
 
-@bp.route("/register", methods=["GET", "POST"])
 @limit_registration
 def register() -> BaseResponse | str | tuple[str, int]:
     """Create an account, then log it in."""

@@ -5,25 +5,22 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from flask import Blueprint
 from flask_login import current_user
 
-from movr.web.ui import bp
 from movr.web.ui.helpers import current_city
 
 
-@bp.app_template_filter("localtime")
 def localtime(moment: datetime, timezone: str) -> str:
     """Date and time in the city's time zone, e.g. `2026-11-23 14:05`."""
     return moment.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")
 
 
-@bp.app_template_filter("localdate")
 def localdate(moment: datetime, timezone: str) -> str:
     """Date in the city's time zone."""
     return moment.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d")
 
 
-@bp.app_template_filter("duration")
 def duration(length: timedelta | None) -> str:
     """`1 h 05 min`, `12 min`, or `<1 min`."""
     if length is None:
@@ -35,7 +32,13 @@ def duration(length: timedelta | None) -> str:
     return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
 
 
-@bp.app_context_processor
 def navigation() -> dict[str, object]:
     """The city shown in the navigation bar's switcher."""
     return {"nav_city": current_city() if current_user.is_authenticated else None}
+
+
+def install(bp: Blueprint) -> None:
+    """Make the filters and the navigation values available to every template of the app."""
+    for template_filter in (localtime, localdate, duration):
+        bp.add_app_template_filter(template_filter)
+    bp.app_context_processor(navigation)

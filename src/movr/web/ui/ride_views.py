@@ -8,14 +8,13 @@ from flask import flash, render_template, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from movr.services import rides
-from movr.services.errors import DomainError, InvalidInput
+from movr.services.errors import InvalidInput
 from movr.services.positions import Position
 from movr.web import metrics
 from movr.web.auth import login_required, session_caller, session_required
 from movr.web.runtime import runtime
-from movr.web.ui import bp
 from movr.web.ui.forms import EndRideForm, fail, text
-from movr.web.ui.helpers import me, page_request, refused, see_other
+from movr.web.ui.helpers import me, page_request, see_other
 
 
 def _rides_page(form: EndRideForm) -> str:
@@ -24,7 +23,6 @@ def _rides_page(form: EndRideForm) -> str:
     return render_template("rides.html", page=page, active=active, end_form=form)
 
 
-@bp.get("/rides", endpoint="rides")
 @login_required
 def rides_page() -> str:
     """Your rides, newest first; the active one with its duration and an end form."""
@@ -32,16 +30,12 @@ def rides_page() -> str:
 
 
 # The ride actions' one statement checks the session itself: one round trip to the primary.
-@bp.post("/rides/start/<uuid:vehicle_id>")
 @session_required
-def start_ride(vehicle_id: uuid.UUID) -> BaseResponse | tuple[str, int]:
+def start_ride(vehicle_id: uuid.UUID) -> BaseResponse:
     """Start a ride on an available vehicle of this region."""
     rider = session_caller()
     assert rider is not None  # noqa: S101 -- session_required
-    try:
-        ride = runtime().run(rides.start_ride, rider, vehicle_id, runtime().settings.cities)
-    except DomainError as error:
-        return refused(error, back=url_for("ui.vehicles"), back_label="Vehicles")
+    ride = runtime().run(rides.start_ride, rider, vehicle_id, runtime().settings.cities)
     metrics.ride_started(runtime().settings.region)
     flash(
         f"Ride started on the {ride.vehicle_color} {ride.vehicle_brand} {ride.vehicle_type}.",
@@ -50,7 +44,6 @@ def start_ride(vehicle_id: uuid.UUID) -> BaseResponse | tuple[str, int]:
     return see_other(url_for("ui.rides"))
 
 
-@bp.post("/rides/end/<uuid:ride_id>")
 @session_required
 def end_ride(ride_id: uuid.UUID) -> BaseResponse | str | tuple[str, int]:
     """End your active ride where you leave the vehicle."""
@@ -68,8 +61,6 @@ def end_ride(ride_id: uuid.UUID) -> BaseResponse | str | tuple[str, int]:
     except InvalidInput as error:
         fail(form.location, error.message)
         return _rides_page(form), 422
-    except DomainError as error:
-        return refused(error, back=url_for("ui.rides"), back_label="Your rides")
     metrics.ride_ended(runtime().settings.region)
     flash(f"Ride ended at {ride.end_location}. Cost: ${ride.revenue}.", "success")
     return see_other(url_for("ui.rides"))

@@ -8,16 +8,15 @@ from flask import abort, flash, render_template, request, session, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from movr.services import vehicles
-from movr.services.errors import CityNotInRegion, DomainError, HomeRegionRequired, InvalidInput
+from movr.services.errors import HomeRegionRequired, InvalidInput
 from movr.services.positions import Position
 from movr.web.auth import login_required
+from movr.web.regions import requested_city, served_here
 from movr.web.runtime import runtime
-from movr.web.ui import bp
 from movr.web.ui.forms import ActionForm, AddVehicleForm, fail, text
-from movr.web.ui.helpers import CITY_KEY, current_city, me, page_request, refused, see_other
+from movr.web.ui.helpers import CITY_KEY, current_city, me, page_request, see_other
 
 
-@bp.get("/vehicles", endpoint="vehicles")
 @login_required
 def vehicles_page() -> str:
     """Vehicles of the current city: table, map, start buttons."""
@@ -31,15 +30,13 @@ def vehicles_page() -> str:
     )
 
 
-@bp.route("/vehicles/add", methods=["GET", "POST"])
 @login_required
 def add_vehicle() -> BaseResponse | str | tuple[str, int]:
     """Add a vehicle in the owner's home city (or explain where to do it)."""
     app = runtime()
     home = app.settings.region_map.city(me().city)
-    served_here = home.id in app.settings.cities
     form = AddVehicleForm()
-    if not served_here:
+    if not served_here(app.settings, home.id):
         return _home_region_elsewhere(home.region, home.name), (
             422 if request.method == "POST" else 200
         )
@@ -75,30 +72,20 @@ def _home_region_elsewhere(region: str, city_name: str) -> str:
     )
 
 
-@bp.post("/vehicles/remove/<uuid:vehicle_id>")
 @login_required
-def remove_vehicle(vehicle_id: uuid.UUID) -> BaseResponse | tuple[str, int]:
+def remove_vehicle(vehicle_id: uuid.UUID) -> BaseResponse:
     """Retire one of your own vehicles (refused while it is ridden)."""
     owner = me().id
-    try:
-        runtime().run(vehicles.retire_vehicle, owner, vehicle_id)
-    except DomainError as error:
-        return refused(error, back=url_for("ui.profile", user_id=owner), back_label="Your profile")
+    runtime().run(vehicles.retire_vehicle, owner, vehicle_id)
     flash("Vehicle retired.", "success")
     return see_other(url_for("ui.profile", user_id=owner))
 
 
-@bp.post("/city/<city>")
 @login_required
-def switch_city(city: str) -> BaseResponse | tuple[str, int]:
+def switch_city(city: str) -> BaseResponse:
     """Browse another city of this region."""
     settings = runtime().settings
     if city not in settings.region_map:
         abort(404)
-    if city not in settings.cities:
-        other = settings.region_map.city(city)
-        served = f"{other.name} is served by the {other.region} region, not this one."
-        error = CityNotInRegion(served)
-        return refused(error, back=url_for("ui.vehicles"), back_label="Vehicles")
-    session[CITY_KEY] = city
+    session[CITY_KEY] = requested_city(settings, city, home=me().city)
     return see_other(url_for("ui.vehicles"))

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint format lock clean screenshots
+.PHONY: install demo global test lint format lock clean screenshots
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,9 @@ install: $(STAMP)  ## create .venv with the locked dependencies and MovR itself
 
 demo: install  ## embedded database + migrations + demo data + server on $PORT (default 8000)
 	$(BIN)/movr demo
+
+global: install  ## MovR in three regions on this machine: databases, latency proxies, apps, HAProxy (base port $PORT)
+	$(BIN)/movr global
 
 test: install lint  ## the whole suite: lint, types, and every test against a real PostgreSQL
 	$(BIN)/python -m pytest

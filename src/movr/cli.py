@@ -17,9 +17,9 @@ from movr.db.engine import create_database
 from movr.db.runtime import database_url, embedded_replica
 from movr.db.transaction import run_in_transaction
 from movr.loadgen.command import load
-from movr.seeding import SeedPlan, demo_logins, seed
+from movr.seeding import demo_logins, prepare_database
 from movr.services import retention
-from movr.services.passwords import password_hasher
+from movr.simulation.command import global_command
 from movr.web.server import launch
 
 
@@ -167,20 +167,7 @@ def _purge(units: Engine, kind: str, batch_size: int, policy: RetryPolicy) -> in
 
 
 def _prepare(settings: Settings, url: str, *, seed_data: bool) -> None:
-    database = create_database(settings, url)
-    try:
-        click.echo("migrating…")
-        migrate.upgrade(database.engine, settings.region_map)
-        if seed_data:
-            seed(
-                database.sessions,
-                password_hasher(),
-                settings.region_map,
-                SeedPlan(),
-                progress=lambda message: click.echo(f"  {message}"),
-            )
-    finally:
-        database.dispose()
+    prepare_database(settings, url, seed_data=seed_data, progress=click.echo)
 
 
 def _banner(settings: Settings, host: str) -> str:
@@ -204,6 +191,7 @@ def _banner(settings: Settings, host: str) -> str:
 
 
 main.add_command(load)
+main.add_command(global_command)
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

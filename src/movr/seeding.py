@@ -10,11 +10,14 @@ from functools import partial
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from movr.config import Settings
+from movr.db import migrate
+from movr.db.engine import create_database
 from movr.db.transaction import run_in_transaction
 from movr.models import User
 from movr.regions import City, RegionMap
 from movr.services import rides, users, vehicles
-from movr.services.passwords import PasswordHasher
+from movr.services.passwords import PasswordHasher, password_hasher
 from movr.services.positions import Position
 
 DEMO_PASSWORD = "movr-demo-2026"  # noqa: S105 -- printed for people trying the demo
@@ -147,3 +150,23 @@ def _near(city: City, rng: random.Random) -> Position:
         round(city.latitude + rng.uniform(-0.02, 0.02), 6),
         round(city.longitude + rng.uniform(-0.02, 0.02), 6),
     )
+
+
+def prepare_database(
+    settings: Settings, url: str, *, seed_data: bool, progress: Callable[[str], None]
+) -> None:
+    """Migrate the database at `url` and, with `seed_data`, add the demo data."""
+    database = create_database(settings, url)
+    try:
+        progress("migrating…")
+        migrate.upgrade(database.engine, settings.region_map)
+        if seed_data:
+            seed(
+                database.sessions,
+                password_hasher(),
+                settings.region_map,
+                SeedPlan(),
+                progress=lambda message: progress(f"  {message}"),
+            )
+    finally:
+        database.dispose()

@@ -92,7 +92,22 @@ def serve(settings: Settings, *, host: str) -> None:
 
 
 def launch(settings: Settings, database_url: str, *, host: str) -> int:
-    """Run gunicorn in a fresh child process and wait for it, forwarding SIGINT/SIGTERM.
+    """Run gunicorn in a fresh child process and wait for it, forwarding SIGINT/SIGTERM."""
+    child = spawn(settings, database_url, host=host)
+
+    def forward(signum: int, _frame: object) -> None:
+        child.send_signal(signal.SIGTERM if signum == signal.SIGTERM else signal.SIGINT)
+
+    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        return child.wait()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def spawn(settings: Settings, database_url: str, *, host: str) -> subprocess.Popen[bytes]:
+    """Start gunicorn serving `settings` in a fresh child process (not waited for).
 
     A fresh interpreter is needed for prometheus-client's multiprocess mode, which reads
     PROMETHEUS_MULTIPROC_DIR when it is first imported; and it keeps the embedded database,
@@ -111,21 +126,14 @@ def launch(settings: Settings, database_url: str, *, host: str) -> int:
         PORT=str(settings.port),
         PROMETHEUS_MULTIPROC_DIR=str(metrics_dir),
     )
+    env["WEB_CONCURRENCY"] = str(settings.web_concurrency)
     if settings.read_database_url is not None:
         env["MOVR_READ_DATABASE_URL"] = settings.read_database_url
-    child = subprocess.Popen(  # noqa: S603 -- our own interpreter and module
+    if settings.region_urls:
+        env["MOVR_REGION_URLS"] = ",".join(f"{r}={u}" for r, u in settings.region_urls.items())
+    return subprocess.Popen(  # noqa: S603 -- our own interpreter and module
         [sys.executable, "-m", "movr.web.server", "--host", host], env=env
     )
-
-    def forward(signum: int, _frame: object) -> None:
-        child.send_signal(signal.SIGTERM if signum == signal.SIGTERM else signal.SIGINT)
-
-    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        return child.wait()
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
 
 
 def _main() -> None:

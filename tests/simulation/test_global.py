@@ -48,6 +48,9 @@ def running(folder: Path) -> Iterator[tuple[subprocess.Popen[str], dict[str, Any
     if shutil.which("haproxy") is None and not Path("/usr/sbin/haproxy").exists():
         pytest.fail("HAProxy is missing: apt-get install haproxy (as .ci/run does)")
     base = _free_base_port()
+    # A file, not a pipe nobody reads: a full pipe would stall the processes that write to it.
+    log = folder.parent / "global-e2e.log"
+    output = log.open("w")
     env = dict(os.environ, MOVR_DATA_DIR=str(folder), MOVR_RATE_LIMITS="off")
     env.pop("DATABASE_URL", None)
     process = subprocess.Popen(  # noqa: S603 -- our own interpreter and module
@@ -55,20 +58,21 @@ def running(folder: Path) -> Iterator[tuple[subprocess.Popen[str], dict[str, Any
             sys.executable, "-m", "movr.cli", "global", "--base-port", str(base),
             "--latency-scale", str(SCALE),
         ],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=env, stdout=output, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     written = folder / "global" / "endpoints.json"
     deadline = time.monotonic() + 240
     while not written.exists():
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
-            pytest.fail(f"movr global did not start:\n{process.communicate()[0][-4000:]}")
+            pytest.fail(f"movr global did not start:\n{log.read_text()[-4000:]}")
         time.sleep(0.5)
     time.sleep(0.5)  # the file is written before the banner
     yield process, json.loads(written.read_text())
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
-        process.communicate(timeout=120)
+        process.wait(timeout=120)
+    output.close()
 
 
 def _free_base_port() -> int:
@@ -163,7 +167,8 @@ def test_drills_pass(running: Any, folder: Path, drill: str) -> None:
 def test_sigterm_stops_everything(running: Any, folder: Path) -> None:
     process, endpoints = running
     process.send_signal(signal.SIGTERM)
-    output, _ = process.communicate(timeout=120)
+    process.wait(timeout=120)
+    output = (folder.parent / "global-e2e.log").read_text()
     assert process.returncode == 0, output[-3000:]
     assert "MovR global stopped" in output
     leftover = subprocess.run(  # noqa: S603

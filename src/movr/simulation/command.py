@@ -140,7 +140,7 @@ def _banner(settings: Settings, endpoints: dict[str, Any], written: Path) -> str
     lines += [
         "",
         f"Demo logins: demo-<city> (e.g. {login.username}), password {login.password}.",
-        f"Endpoints for scripts: {written}",
+        f"Endpoints for scripts: {written}; logs: {written.parent}/*.log",
         "Drills (while `movr load` runs): movr global drill region-down|replica-down|"
         "primary-down|partition",
         "Stop with Ctrl-C.",

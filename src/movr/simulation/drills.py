@@ -25,6 +25,7 @@ Echo = Callable[[str], None]
 API = "/api/v1"
 PROBE_EVERY = 0.1
 FAILOVER_BOUND = 3.0  # seconds: region-down's target
+SETUP_ATTEMPTS = 5
 
 
 @dataclass
@@ -245,10 +246,15 @@ def _token(
     """A bearer token of the demo rider of `region`'s first city (read-your-writes header too)."""
     city = _first_city(endpoints, region)
     body = {"username": demo_username_of(city), "password": DEMO_PASSWORD}
-    issued = probe.call(
-        client, "POST", f"{endpoints['entries'][region]}{API}/auth/token", json=body
-    )
-    probe.answers.pop()  # set-up, not part of the drill's figures
+    url = f"{endpoints['entries'][region]}{API}/auth/token"
+    for _ in range(SETUP_ATTEMPTS):
+        issued = probe.call(client, "POST", url, json=body)
+        probe.answers.pop()  # set-up, not part of the drill's figures
+        if issued.status_code != 503:
+            break
+        # A worker whose pooled connection died in an earlier drill answers 503 once (MovR
+        # pings no connection before use): retry, as any client would.
+        time.sleep(float(issued.headers.get("Retry-After", "1")))
     if issued.status_code != 201:
         raise RuntimeError(f"cannot log in as {body['username']}: {issued.status_code}")
     # The header makes the standby's reads wait for the token's own write (read-your-writes).

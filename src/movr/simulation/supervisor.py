@@ -127,7 +127,11 @@ class Deployment:
         running = self.apps.get(region)
         if running is not None and running.poll() is None:
             return
-        self.apps[region] = spawn(self._app_settings(region), self._primary_url(region), host=HOST)
+        settings = self._app_settings(region)
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        # Each app logs to its own file: three apps' access logs would drown the console.
+        with (self.folder / f"app-{region}.log").open("ab") as log:
+            self.apps[region] = spawn(settings, self._primary_url(region), host=HOST, output=log)
 
     def stop_app(self, region: str) -> None:
         """Stop `region`'s MovR instance gracefully (no-op if it is not running)."""

@@ -97,7 +97,7 @@ class Runtime:
         last = len(route.targets) - 1
         for index, (name, units) in enumerate(route.targets):
             try:
-                result = self._retrying(units, work, operation.name)
+                result = self._read_on(units, work, operation.name)
             except DBAPIError as error:
                 if index == last or not _unreachable(error):
                     raise
@@ -110,6 +110,16 @@ class Runtime:
                 consistency.caught_up()
             return result
         raise AssertionError("unreachable: a route has at least one target")  # pragma: no cover
+
+    def _read_on(self, units: Units[Any], work: Callable[[Any], T], operation: str) -> T:
+        """A read, tried once more on a fresh connection if its pooled one had died (the
+        server restarted, or a network path was cut and healed): a read is safe to repeat."""
+        try:
+            return self._retrying(units, work, operation)
+        except DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
+            return self._retrying(units, work, operation)
 
     def _retrying(self, units: Units[Any], work: Callable[[Any], T], operation: str) -> T:
         return run_in_transaction(

@@ -9,7 +9,7 @@ import shutil
 import signal
 import subprocess
 import sys
-from typing import Any
+from typing import IO, Any
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
@@ -106,7 +106,9 @@ def launch(settings: Settings, database_url: str, *, host: str) -> int:
             signal.signal(sig, handler)
 
 
-def spawn(settings: Settings, database_url: str, *, host: str) -> subprocess.Popen[bytes]:
+def spawn(
+    settings: Settings, database_url: str, *, host: str, output: IO[bytes] | None = None
+) -> subprocess.Popen[bytes]:
     """Start gunicorn serving `settings` in a fresh child process (not waited for).
 
     A fresh interpreter is needed for prometheus-client's multiprocess mode, which reads
@@ -132,7 +134,10 @@ def spawn(settings: Settings, database_url: str, *, host: str) -> subprocess.Pop
     if settings.region_urls:
         env["MOVR_REGION_URLS"] = ",".join(f"{r}={u}" for r, u in settings.region_urls.items())
     return subprocess.Popen(  # noqa: S603 -- our own interpreter and module
-        [sys.executable, "-m", "movr.web.server", "--host", host], env=env
+        [sys.executable, "-m", "movr.web.server", "--host", host],
+        env=env,
+        stdout=output,
+        stderr=subprocess.STDOUT if output is not None else None,
     )
 
 

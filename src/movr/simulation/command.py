@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
-import threading
+import time
 from contextlib import ExitStack
 from dataclasses import replace
 from pathlib import Path
@@ -82,12 +82,15 @@ def global_command(
 def _run(settings: Settings, topology: Topology) -> None:
     folder = settings.data_dir / "global"
     deployment = Deployment(settings, topology, folder)
-    stop_requested = threading.Event()
+    stopping = False
 
     def stop(signum: int, _frame: FrameType | None) -> None:
-        if stop_requested.is_set():
+        # Only a flag and a raise here: taking a lock that the interrupted code may hold
+        # (threading.Event's) would deadlock. Further signals are ignored while stopping.
+        nonlocal stopping
+        if stopping:
             return
-        stop_requested.set()
+        stopping = True
         raise Stopped(signal.Signals(signum).name)
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
@@ -100,7 +103,8 @@ def _run(settings: Settings, topology: Topology) -> None:
                 endpoints = deployment.endpoints()
                 (folder / ENDPOINTS).write_text(json.dumps(endpoints, indent=2))
                 click.echo(_banner(settings, endpoints, folder / ENDPOINTS))
-                stop_requested.wait()
+                while True:
+                    time.sleep(3600)  # until a signal raises Stopped
             except Stopped:
                 click.echo("stopping every region…")
             except GlobalError as error:

@@ -42,7 +42,9 @@ class Probe:
 
     echo: Echo
     started: float = field(default_factory=time.monotonic)
-    answers: list[tuple[float, int, str]] = field(default_factory=list)  # t, status, region
+    answers: list[tuple[float, int, str]] = field(
+        default_factory=list
+    )  # answered at, status, region
 
     def now(self) -> float:
         """Seconds since the drill started."""
@@ -53,14 +55,18 @@ class Probe:
         self.echo(f"  t+{self.now():6.2f}s  {message}")
 
     def call(self, client: httpx.Client, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        """Make a request and remember how it went (transport errors count as status 0)."""
-        at = self.now()
+        """Make a request and remember when its answer came and what it was (transport errors
+        count as status 0)."""
         try:
             response = client.request(method, url, timeout=10, **kwargs)
-        except httpx.TransportError:
-            self.answers.append((at, 0, ""))
+        except httpx.TransportError as error:
+            self.answers.append((self.now(), 0, ""))
+            self.note(f"{method} {url} failed: {type(error).__name__}")
             return httpx.Response(0)
+        at = self.now()
         self.answers.append((at, response.status_code, response.headers.get(REGION_HEADER, "")))
+        if response.status_code >= 500:
+            self.note(f"{method} {url} answered {response.status_code}")
         return response
 
     def failed(self, since: float = 0.0, allowed: frozenset[int] = frozenset()) -> int:

@@ -13,7 +13,8 @@ from movr.simulation.topology import HOST, Topology
 
 # Checked twice a second; two failures mark a server down, two successes bring it back. A
 # connection error marks it down at once (observe layer4), and the request that met it is
-# sent to the next server (redispatch): a region that stops loses few requests.
+# sent to the next server (redispatch): a region that stops loses few requests. Sessions on a
+# server marked down are left to finish (its app drains them), not cut.
 DEFAULTS = [
     "defaults",
     "    mode http",
@@ -26,8 +27,7 @@ DEFAULTS = [
     "    timeout check 2s",
     "    option httpchk GET /healthz",
     "    http-check expect status 200",
-    "    default-server inter 500ms fastinter 250ms downinter 500ms fall 2 rise 2"
-    " on-marked-down shutdown-sessions",
+    "    default-server inter 500ms fastinter 250ms downinter 500ms fall 2 rise 2",
     "",
 ]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
@@ -19,8 +20,13 @@ SLACK = 0.015
 
 
 def run(scenario: Coroutine[Any, Any, T], timeout: float = 20) -> T:
-    """Run one async scenario on a fresh event loop; fail it if it takes over `timeout`."""
-    return asyncio.run(asyncio.wait_for(scenario, timeout))
+    """Run one async scenario on a fresh event loop; fail it if it takes over `timeout`.
+
+    In a thread of its own: Playwright's sync API (the browser tests, earlier in the same run)
+    leaves an event loop marked as running in the main thread, where asyncio.run() refuses.
+    """
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, asyncio.wait_for(scenario, timeout)).result()
 
 
 def now() -> float:

@@ -20,6 +20,7 @@ from movr.loadgen.outcomes import (
 from movr.loadgen.stats import Recorder
 
 API = "/api/v1"
+READ_AFTER = "MovR-Read-After"  # the API's read-your-writes header (docs/api.md)
 # Top-level fields of the bodies docs/api.md promises; a missing one is a protocol error.
 ME = frozenset({"id", "city", "first_name", "last_name", "email", "username", "created_at"})
 TOKEN = frozenset({"token", "token_type", "expires_at", "user"})
@@ -114,6 +115,9 @@ class ApiClient:
         self._recorder = recorder
         self._control = control
         self.token: str | None = None
+        # The last write's MovR-Read-After, sent back so that reads see this rider's writes
+        # when a replica serves them (as any API client should).
+        self.read_after: str | None = None
 
     def close(self) -> None:
         """Close the connection pool."""
@@ -139,6 +143,8 @@ class ApiClient:
         key: the server then replays the first outcome, so no ride is left in an unknown state.
         """
         headers = {} if self.token is None else {"Authorization": f"Bearer {self.token}"}
+        if self.read_after is not None:
+            headers[READ_AFTER] = self.read_after
         if idempotency_key is not None:
             headers["Idempotency-Key"] = idempotency_key
         attempts = 2 if idempotency_key is not None else 1
@@ -155,6 +161,7 @@ class ApiClient:
                     continue
                 return Reply(Kind.ERROR, None, None)
             latency_ms = (time.perf_counter() - started) * 1000
+            self.read_after = response.headers.get(READ_AFTER, self.read_after)
             reply, detail = _interpret(response, success, expected, shape, parse)
             self._recorder.record(action, reply.kind, latency_ms, detail)
             return reply

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from movr.db.sql import Executor, with_result_columns
-from movr.db.units import Runner, fresh_read, read, statement, transaction
+from movr.db.units import Runner, fresh, fresh_read, read, statement, transaction
 from movr.models import ActiveRide, ApiToken, User, Vehicle, VehicleStatus
 from movr.models.base import EMAIL_MAX, NAME_MAX, USERNAME_MAX
 from movr.regions import RegionMap
@@ -193,6 +193,9 @@ def find_login(executor: Executor, username: str) -> LoginCandidate | None:
     return LoginCandidate(Account(*account), password_hash)
 
 
+find_login_fresh = fresh(find_login)
+
+
 def check_login(hasher: PasswordHasher, candidate: LoginCandidate | None, password: str) -> Account:
     """The account if the password matches; InvalidCredentials otherwise (no database access).
 
@@ -229,6 +232,9 @@ def authenticate(runner: Runner, hasher: PasswordHasher, username: str, password
     repeat the hash on every retry; under load that turned logins into give-ups.
     """
     candidate = runner.run(find_login, username)
+    if candidate is None:
+        # A replica may not know an account registered a moment ago: ask the primary.
+        candidate = runner.run(find_login_fresh, username)
     account = check_login(hasher, candidate, password)
     if candidate is not None and needs_rehash(hasher, candidate):
         runner.run(store_password_hash, account.id, hasher.hash(password))

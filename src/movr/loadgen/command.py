@@ -10,6 +10,7 @@ from typing import TypeVar
 import click
 from rich.console import Console
 
+from movr.config import ConfigError, Settings
 from movr.loadgen.config import (
     DEFAULT_MIX,
     LoadConfig,
@@ -20,6 +21,7 @@ from movr.loadgen.config import (
     parse_duration,
     parse_mix,
 )
+from movr.loadgen.regions import ENDPOINTS, ClientRegions
 from movr.loadgen.report import render, write_json
 from movr.loadgen.runner import LoadError, run_load
 
@@ -45,7 +47,18 @@ def _cities(ctx: click.Context, param: click.Parameter, value: str | None) -> tu
 
 
 @click.command()
-@click.option("--url", required=True, help="Base URL of the MovR instance to load.")
+@click.option("--url", help="Base URL of the MovR instance to load (or --client-regions).")
+@click.option(
+    "--client-regions",
+    help='With a running `movr global`: "all" or regions, comma-separated; riders are spread '
+    "over their entries, each riding in its own region, and the report adds each region's "
+    "latency and round trips to the primary.",
+)
+@click.option(
+    "--endpoints",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="`movr global`'s endpoints.json (default: $MOVR_DATA_DIR/global/endpoints.json).",
+)
 @click.option(
     "--duration",
     default="60s",
@@ -118,7 +131,9 @@ def _cities(ctx: click.Context, param: click.Parameter, value: str | None) -> tu
 @click.option("--metrics-token", help="Bearer token for /metrics if MOVR_METRICS_TOKEN is set.")
 def load(  # click passes every option by name
     *,
-    url: str,
+    url: str | None,
+    client_regions: str | None,
+    endpoints: Path | None,
     duration: float,
     concurrency: int,
     seed: int,
@@ -137,11 +152,20 @@ def load(  # click passes every option by name
 
     Exits 0 only when no unexpected error happened and every invariant of the data holds.
     """
+    regions = _client_regions(client_regions, endpoints)
+    if regions is not None:
+        url = url or regions.entries[0][1]
+        database_url = database_url or regions.database_url
+    if url is None:
+        raise click.UsageError("Give --url (one MovR instance) or --client-regions.")
     try:
         target = check_target(url, allow_remote=allow_remote)
+        for _, entry in regions.entries if regions is not None else ():
+            check_target(entry, allow_remote=allow_remote)
     except LoadConfigError as error:
         raise click.BadParameter(str(error), param_hint="--url") from None
     config = LoadConfig(
+        client_regions=regions,
         url=target,
         duration=duration,
         concurrency=concurrency,
@@ -170,3 +194,14 @@ def load(  # click passes every option by name
     if json_path is not None:
         write_json(report, json_path)
     raise SystemExit(1 if report.failures else 0)
+
+
+def _client_regions(wanted: str | None, endpoints: Path | None) -> ClientRegions | None:
+    """The client regions to load, from `movr global`'s endpoints file."""
+    if wanted is None:
+        return None
+    try:
+        path = endpoints or Settings.from_env(development=True).data_dir / "global" / ENDPOINTS
+        return ClientRegions.from_endpoints(path, wanted)
+    except (LoadConfigError, ConfigError) as error:
+        raise click.BadParameter(str(error), param_hint="--client-regions") from None

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 ACTIONS = ("browse", "ride", "register", "history", "add")
@@ -16,6 +17,9 @@ LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+if TYPE_CHECKING:
+    from movr.loadgen.regions import ClientRegions
 
 
 class LoadConfigError(ValueError):
@@ -62,6 +66,9 @@ class LoadConfig:
     ride_pause: float = 0.2  # longest pause between starting and ending a ride, seconds
     popular: int = 3  # vehicles per city that riders prefer, so that they contend on purpose
     metrics_token: str | None = None
+    # `movr global`'s client regions: riders spread over their entries (`url` is then the
+    # first entry's); None: every rider uses `url`.
+    client_regions: ClientRegions | None = None
 
 
 def parse_duration(text: str, *, allow_zero: bool = False) -> float:

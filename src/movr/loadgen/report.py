@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +12,29 @@ from rich.table import Table
 
 from movr.loadgen.invariants import CheckResult
 from movr.loadgen.stats import ActionSummary
+
+
+@dataclass(frozen=True, slots=True)
+class RegionReport:
+    """One client region's share of a run against `movr global`."""
+
+    region: str
+    url: str
+    requests: int
+    actions: list[ActionSummary]
+    # Round trips per request on the hop from the region's app to the primary, counted by
+    # the latency proxy (0 in the primary's region; None when the proxies could not tell).
+    round_trips_to_primary: float | None
+
+    def to_json(self) -> dict[str, Any]:
+        """The region's figures, for machines."""
+        trips = self.round_trips_to_primary
+        return {
+            "url": self.url,
+            "requests": self.requests,
+            "round_trips_to_primary_per_request": None if trips is None else round(trips, 3),
+            "actions": {a.action: _rounded(asdict(a)) for a in self.actions},
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +57,7 @@ class RunReport:
     invariants: list[CheckResult] | None = None  # None: the check did not run
     invariant_error: str | None = None
     interrupted: bool = False
+    regions: list[RegionReport] = field(default_factory=list)  # `--client-regions` only
 
     @property
     def requests(self) -> int:
@@ -89,6 +113,7 @@ class RunReport:
             if self.invariants is None
             else [asdict(result) | {"ok": result.ok} for result in self.invariants],
             "invariant_error": self.invariant_error,
+            "regions": {r.region: r.to_json() for r in self.regions},
             "ok": not self.failures,
             "failures": self.failures,
         }
@@ -102,6 +127,8 @@ def write_json(report: RunReport, path: Path) -> None:
 def render(report: RunReport, console: Console) -> None:
     """Print the tables and the verdict."""
     console.print(_actions_table(report))
+    if report.regions:
+        console.print(_regions_table(report.regions))
     if report.refusals:
         console.print(_counts_table("Expected refusals", "code", report.refusals))
     if report.errors:
@@ -118,6 +145,31 @@ def render(report: RunReport, console: Console) -> None:
         console.print("[bold red]FAIL[/]: " + "; ".join(report.failures))
     else:
         console.print("[bold green]PASS[/]: every invariant holds and no unexpected error")
+
+
+def _regions_table(regions: list[RegionReport]) -> Table:
+    """Latency per client region and action, and each region's round trips to the primary."""
+    table = Table(title="Per client region", title_justify="left")
+    for header in ("client region", "action", "count", "p50 ms", "p95 ms", "p99 ms", "errors"):
+        table.add_column(
+            header, justify="left" if header in ("client region", "action") else "right"
+        )
+    table.add_column("round trips to the primary per request", justify="right")
+    for region in regions:
+        trips = region.round_trips_to_primary
+        shown = "n/a" if trips is None else f"{trips:.2f}"
+        for index, a in enumerate(region.actions):
+            table.add_row(
+                region.region if index == 0 else "",
+                a.action,
+                str(a.count),
+                _ms(a.p50_ms),
+                _ms(a.p95_ms),
+                _ms(a.p99_ms),
+                str(a.errors),
+                shown if index == 0 else "",
+            )
+    return table
 
 
 def _actions_table(report: RunReport) -> Table:

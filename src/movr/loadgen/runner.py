@@ -7,6 +7,7 @@ import os
 import random
 import threading
 import time
+from dataclasses import dataclass, replace
 from typing import Any
 
 from rich.console import Console
@@ -21,7 +22,8 @@ from movr.loadgen.fleet import Fleet
 from movr.loadgen.invariants import DatabaseUnavailable, InvariantChecker, resolve_database_url
 from movr.loadgen.ledger import RideLedger
 from movr.loadgen.outcomes import Kind
-from movr.loadgen.report import RunReport
+from movr.loadgen.regions import ClientRegions, RegionRecorder
+from movr.loadgen.report import RegionReport, RunReport
 from movr.loadgen.rider import Crew, Identities, Rider
 from movr.loadgen.server_metrics import read_retries
 from movr.loadgen.stats import Recorder
@@ -46,28 +48,29 @@ def run_load(config: LoadConfig, progress: Console) -> RunReport:
         checker.close()
 
 
+@dataclass(frozen=True, slots=True)
+class Lane:
+    """The riders of one client region (or of the one target): its entry, log and crew."""
+
+    region: str | None
+    url: str
+    recorder: Recorder
+    crew: Crew
+
+
 def _run(config: LoadConfig, checker: InvariantChecker, progress: Console) -> RunReport:
     recorder = Recorder()
     control = RunControl(config.duration, config.max_requests)
-    cities = _target_cities(config, recorder, control)
-    retries_before = read_retries(
-        config.url, timeout=config.request_timeout, token=config.metrics_token
-    )
     run_tag = _run_tag(config.seed)
-    crew = Crew(
-        cities=tuple(cities),
-        mix=config.mix,
-        fleet=Fleet(config.popular),
-        ledger=RideLedger(),
-        control=control,
-        identities=Identities(run_tag),
-        ride_pause=config.ride_pause,
-    )
+    lanes = _lanes(config, recorder, control, run_tag)
+    regions = config.client_regions
+    trips_before = regions.round_trips() if regions is not None else None
+    retries_before = _retries(config, lanes)
     cpu_started, wall_started = time.process_time(), time.monotonic()
     threads = [
         threading.Thread(
             target=_guarded,
-            args=(_rider(config, crew, recorder, index), recorder),
+            args=(_rider(config, lanes[index % len(lanes)], index), recorder),
             name=f"rider-{index}",
             daemon=True,
         )
@@ -78,15 +81,14 @@ def _run(config: LoadConfig, checker: InvariantChecker, progress: Console) -> Ru
     interrupted = _watch(threads, control, recorder, config, progress)
     elapsed = time.monotonic() - wall_started
     cpu = time.process_time() - cpu_started
-    retries_after = read_retries(
-        config.url, timeout=config.request_timeout, token=config.metrics_token
-    )
+    retries_after = _retries(config, lanes)
     retries = (
         None if retries_before is None or retries_after is None else retries_after - retries_before
     )
+    trips_after = regions.round_trips() if regions is not None else None
     invariants, invariant_error = None, None
     try:
-        invariants = checker.check(crew.ledger.view())
+        invariants = checker.check(lanes[0].crew.ledger.view())
     except DatabaseUnavailable as error:
         invariant_error = str(error)
     return RunReport(
@@ -94,7 +96,7 @@ def _run(config: LoadConfig, checker: InvariantChecker, progress: Console) -> Ru
         concurrency=config.concurrency,
         seed=config.seed,
         run_tag=run_tag,
-        cities=tuple(city.id for city in cities),
+        cities=tuple(city.id for lane in lanes for city in lane.crew.cities),
         mix=dict(config.mix.weights),
         elapsed_s=elapsed,
         actions=recorder.summaries(elapsed),
@@ -106,6 +108,69 @@ def _run(config: LoadConfig, checker: InvariantChecker, progress: Console) -> Ru
         interrupted=interrupted,
         invariants=invariants,
         invariant_error=invariant_error,
+        regions=[
+            _region_report(lane, elapsed, regions, trips_before, trips_after)
+            for lane in lanes
+            if regions is not None and lane.region is not None
+        ],
+    )
+
+
+def _lanes(config: LoadConfig, recorder: Recorder, control: RunControl, run_tag: str) -> list[Lane]:
+    """One lane per client region (riders share the ledger, the clock and the identities)."""
+    regions = config.client_regions
+    targets: list[tuple[str | None, str]] = (
+        list(regions.entries) if regions is not None else [(None, config.url)]
+    )
+    ledger, identities = RideLedger(), Identities(run_tag)
+    lanes = []
+    for region, url in targets:
+        lane_recorder = RegionRecorder(recorder) if region is not None else recorder
+        cities = _target_cities(replace(config, url=url), lane_recorder, control)
+        crew = Crew(
+            cities=tuple(cities),
+            mix=config.mix,
+            fleet=Fleet(config.popular),
+            ledger=ledger,
+            control=control,
+            identities=identities,
+            ride_pause=config.ride_pause,
+        )
+        lanes.append(Lane(region, url, lane_recorder, crew))
+    return lanes
+
+
+def _retries(config: LoadConfig, lanes: list[Lane]) -> float | None:
+    """Transaction retries so far, summed over the lanes' servers (None if one cannot tell)."""
+    counts = [
+        read_retries(lane.url, timeout=config.request_timeout, token=config.metrics_token)
+        for lane in lanes
+    ]
+    return None if any(count is None for count in counts) else sum(c or 0 for c in counts)
+
+
+def _region_report(
+    lane: Lane,
+    elapsed: float,
+    regions: ClientRegions,
+    before: dict[str, int] | None,
+    after: dict[str, int] | None,
+) -> RegionReport:
+    """One client region's figures: latency per action, round trips to the primary."""
+    assert lane.region is not None  # noqa: S101 -- regional lanes only
+    requests = lane.recorder.totals().requests
+    hop = regions.hop_to_primary(lane.region)
+    trips: float | None = 0.0
+    if hop is not None:
+        trips = None
+        if before is not None and after is not None and hop in after:
+            trips = (after[hop] - before.get(hop, 0)) / max(1, requests)
+    return RegionReport(
+        region=lane.region,
+        url=lane.url,
+        requests=requests,
+        actions=lane.recorder.summaries(elapsed),
+        round_trips_to_primary=trips,
     )
 
 
@@ -139,11 +204,11 @@ def _city_items(body: dict[str, Any]) -> list[dict[str, Any]]:
     return items
 
 
-def _rider(config: LoadConfig, crew: Crew, recorder: Recorder, index: int) -> Rider:
-    api = ApiClient(config.url, recorder, crew.control, timeout=config.request_timeout)
+def _rider(config: LoadConfig, lane: Lane, index: int) -> Rider:
+    api = ApiClient(lane.url, lane.recorder, lane.crew.control, timeout=config.request_timeout)
     # One generator per rider, seeded from --seed: a rider's choices replay with the seed.
     rng = random.Random(f"{config.seed}:{index}")  # noqa: S311 -- behaviour, not security
-    return Rider(crew, api, rng)
+    return Rider(lane.crew, api, rng)
 
 
 def _guarded(rider: Rider, recorder: Recorder) -> None:

@@ -28,6 +28,8 @@ from movr.simulation.matrix import RoundTrips
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "bench" / "GLOBAL.md"
 ACTIONS = ("browse", "history", "start_ride", "end_ride")
+DRILLS = ("region-down", "replica-down", "partition", "primary-down")
+DRILL_LOAD_SECONDS = 60
 # Round trips each action needs to the primary (bench/RESULTS.md, API requests): a listing is
 # the token check and the read; a ride action is one statement that checks the token itself.
 TO_PRIMARY = {
@@ -61,6 +63,42 @@ def run_mode(mode: str, options: argparse.Namespace, work: Path) -> dict[str, An
         crossed = after[hop]["round_trips"] - before[hop]["round_trips"] if hop in after else 0
         trips[region] = crossed / max(1, report["requests"])
     return {"reports": reports, "round_trips": trips, "measured_ms": endpoints["round_trips_ms"]}
+
+
+def drills_under_load(options: argparse.Namespace, work: Path) -> dict[str, Any]:
+    """`movr global` with standbys, `movr load --client-regions all` running, and every drill
+    in turn meanwhile: each drill's timeline and verdict, and what the load saw."""
+    folder = work / "drills"
+    env = dict(os.environ, MOVR_DATA_DIR=str(folder), MOVR_RATE_LIMITS="off")
+    env.pop("DATABASE_URL", None)
+    log = (work / "global-drills.log").open("w")
+    command = [sys.executable, "-m", "movr.cli", "global", "--base-port", str(options.base_port)]
+    server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
+    report = work / "drills-load.json"
+    try:
+        _wait_endpoints(folder / "global" / "endpoints.json", server)
+        load = subprocess.Popen(  # noqa: S603 -- our own interpreter and module
+            [
+                sys.executable, "-m", "movr.cli", "load", "--client-regions", "all",
+                "--duration", str(DRILL_LOAD_SECONDS), "--seed", "7",
+                "--concurrency", str(3 * options.concurrency), "--json", str(report),
+            ],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        time.sleep(5)
+        timelines = {}
+        for drill in DRILLS:
+            done = subprocess.run(  # noqa: S603 -- our own interpreter and module
+                [sys.executable, "-m", "movr.cli", "global", "drill", drill],
+                env=env, capture_output=True, text=True, timeout=300, check=False,
+            )  # fmt: skip
+            timelines[drill] = done.stdout.strip() or done.stderr.strip()[-2000:]
+        load.wait(timeout=DRILL_LOAD_SECONDS + 300)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=120)
+        log.close()
+    return {"timelines": timelines, "load": json.loads(report.read_text())}
 
 
 def _load_every_region(
@@ -102,6 +140,33 @@ def _hops(endpoints: dict[str, Any]) -> dict[str, Any]:
     with urllib.request.urlopen(f"{endpoints['proxy_control']}/hops", timeout=10) as answer:  # noqa: S310 -- loopback
         hops: dict[str, Any] = json.loads(answer.read())
     return hops
+
+
+def render_drills(drills: dict[str, Any]) -> str:
+    """The drills' section of bench/GLOBAL.md."""
+    load = drills["load"]
+    lines = [
+        "## Drills under load",
+        "",
+        f"`movr global` with standbys, `movr load --client-regions all` ({load['requests']} "
+        f"requests over {load['elapsed_s']:.0f} s) running while each drill ran in turn. "
+        "Timelines and verdicts as the drills printed them (measured):",
+        "",
+    ]
+    for drill, timeline in drills["timelines"].items():
+        lines += [f"### {drill}", "", "```", timeline, "```", ""]
+    errors = load.get("errors", {})
+    lines += ["What the load saw meanwhile (every unexpected answer, by action and kind):", ""]
+    lines += ["| action | what | count |", "|---|---|---|"]
+    for action, kinds in sorted(errors.items()):
+        for what, count in sorted(kinds.items()):
+            lines.append(f"| {action} | {what} | {count} |")
+    if not errors:
+        lines.append("| (none) | | 0 |")
+    held = load.get("invariants") or []
+    verdict = "every invariant holds" if held and all(c["ok"] for c in held) else "see the report"
+    lines += ["", f"Invariants after the drills, checked on the primary: {verdict}.", ""]
+    return "\n".join(lines)
 
 
 def render(results: dict[str, dict[str, Any]], options: argparse.Namespace) -> str:
@@ -161,9 +226,10 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="movr-regions-", dir=ROOT / ".movr"))
     try:
         results = {mode: run_mode(mode, options, work) for mode in ("single", "replicas")}
+        drills = drills_under_load(options, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    report = render(results, options)
+    report = render(results, options) + "\n" + render_drills(drills)
     print(report)
     OUTPUT.write_text(report, encoding="utf-8")
 

@@ -39,7 +39,9 @@ REPLICA_STATE = text(
            CASE WHEN CAST(:xid AS bigint) IS NULL THEN NULL
                 WHEN CAST(CAST(:xid AS text) AS xid8) < pg_snapshot_xmax(pg_current_snapshot())
                 THEN pg_xact_status(CAST(CAST(:xid AS text) AS xid8))
-                ELSE 'future' END AS xact
+                ELSE 'future' END AS xact,
+           -- Receiving WAL from the primary right now (else the primary is down or cut off).
+           EXISTS (SELECT 1 FROM pg_stat_wal_receiver WHERE status = 'streaming') AS streaming
     """
 )
 PENDING = frozenset({"future", "in progress"})
@@ -84,6 +86,8 @@ class ReplicaState:
     health: ReplicaHealth
     lag: float | None = None
     measured_at: float = 0.0
+    # False when the replica receives nothing from the primary: writes are likely to fail.
+    streaming: bool = True
 
 
 class ReadListener(Protocol):
@@ -210,6 +214,14 @@ class ReadRouter:
         finally:
             self._measuring.release()
 
+    def primary_unreachable(self) -> bool:
+        """True while this region's standby receives nothing from the primary: the pages then
+        say that MovR is read-only for now (follower reads cannot tell: False)."""
+        if self.replica is None or self.follower_reads:
+            return False
+        state = self.state()
+        return state.health is not ReplicaHealth.DOWN and not state.streaming
+
     def mark_down(self) -> None:
         """The replica could not be reached while reading: use the primary until next look."""
         self._publish(ReplicaState(ReplicaHealth.DOWN, None, self._clock()))
@@ -243,7 +255,10 @@ class ReadRouter:
         lag = None if row.lag is None else float(row.lag)
         healthy = lag is not None and lag <= self.max_lag
         state = ReplicaState(
-            ReplicaHealth.OK if healthy else ReplicaHealth.LAGGING, lag, self._clock()
+            ReplicaHealth.OK if healthy else ReplicaHealth.LAGGING,
+            lag,
+            self._clock(),
+            streaming=bool(row.streaming),
         )
         self._publish(state)
         return state, row.xact

@@ -26,6 +26,7 @@ API = "/api/v1"
 PROBE_EVERY = 0.1
 FAILOVER_BOUND = 3.0  # seconds: region-down's target
 SETUP_ATTEMPTS = 5
+READ_ONLY = "MovR is read-only for a moment"  # the pages' banner while the primary is away
 
 
 @dataclass
@@ -139,6 +140,8 @@ def primary_down(endpoints: dict[str, Any], region: str | None, echo: Echo) -> V
         request(endpoints["drill_control"], "/primary/stop")
         stopped_at = probe.now()
         probe.note("primary stopped")
+        says = _until(probe, client, f"{entry}/login", lambda r: READ_ONLY in r.text, 10)
+        probe.note("the pages say MovR is read-only" if says else "the pages never said so")
         _for(probe, client, f"{entry}{API}/vehicles", seconds=2, headers=auth)
         write = probe.call(client, "POST", f"{entry}{API}/rides", json={"vehicle_id": vehicle},
                            headers=auth)  # fmt: skip
@@ -158,7 +161,7 @@ def primary_down(endpoints: dict[str, Any], region: str | None, echo: Echo) -> V
         probe.note("writes resume; the ride acknowledged before the stop is there" if kept else
                    "a ride acknowledged before the stop is missing")  # fmt: skip
     reads_failed = probe.failed(stopped_at, allowed=frozenset({503}))
-    passed = refused_well and again is not None and kept and reads_failed == 0
+    passed = refused_well and again is not None and kept and reads_failed == 0 and says is not None
     return _verdict(echo, passed, unexpected_errors=reads_failed, lost_rides=0 if kept else 1)
 
 

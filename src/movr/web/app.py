@@ -55,6 +55,10 @@ def create_app(
 
     @app.context_processor
     def layout_values() -> dict[str, object]:
-        return {"settings": settings, "version": __version__}
+        return {
+            "settings": settings,
+            "version": __version__,
+            "read_only": database.reads.primary_unreachable(),
+        }
 
     return app

@@ -33,6 +33,15 @@ def rider_and_vehicle(database: Database, replicated: Replicated) -> tuple[User,
     return made
 
 
+def bearer(client: FlaskClient, rider: User) -> tuple[dict[str, str], str]:
+    """Headers with a fresh bearer token of `rider`, and the token's MovR-Read-After."""
+    issued = client.post(
+        f"{API}/auth/token", json={"username": rider.username, "password": PASSWORD}
+    )
+    assert issued.status_code == 201, issued.get_data(as_text=True)
+    return {"Authorization": f"Bearer {issued.json['token']}"}, issued.headers[HEADER]  # type: ignore[index]
+
+
 def start_from_the_page(pages: FlaskClient, vehicle: Vehicle) -> None:
     token = csrf_token(pages, "/vehicles")
     started = pages.post(f"/rides/start/{vehicle.id}", data={"csrf_token": token})
@@ -75,12 +84,8 @@ def test_api_clients_that_send_the_header_back_read_their_writes(
 ) -> None:
     rider, vehicle = rider_and_vehicle(replica_db, replicated)
     client = replica_app.test_client()
-    issued = client.post(
-        f"{API}/auth/token", json={"username": rider.username, "password": PASSWORD}
-    )
-    assert issued.status_code == 201
-    auth = {"Authorization": f"Bearer {issued.json['token']}"}  # type: ignore[index]
-    after_token = {**auth, HEADER: issued.headers[HEADER]}
+    auth, read_after = bearer(client, rider)
+    after_token = {**auth, HEADER: read_after}
 
     started = client.post(f"{API}/rides", json={"vehicle_id": str(vehicle.id)}, headers=after_token)
     assert started.status_code == 201, started.get_data(as_text=True)
@@ -99,11 +104,8 @@ def test_an_api_client_that_drops_the_header_may_read_the_past(
     """What the header is for: without it, the ride just started is not on the replica yet."""
     rider, vehicle = rider_and_vehicle(replica_db, replicated)
     client = replica_app.test_client()
-    issued = client.post(
-        f"{API}/auth/token", json={"username": rider.username, "password": PASSWORD}
-    )
+    auth, _ = bearer(client, rider)
     replicated.caught_up()
-    auth = {"Authorization": f"Bearer {issued.json['token']}"}  # type: ignore[index]
     started = client.post(f"{API}/rides", json={"vehicle_id": str(vehicle.id)}, headers=auth)
     assert started.status_code == 201
 
@@ -118,10 +120,7 @@ def test_a_read_after_header_that_cannot_be_read_is_ignored(
     """A hint for consistency, never a reason to refuse a request."""
     rider, _ = rider_and_vehicle(replica_db, replicated)
     client = replica_app.test_client()
-    issued = client.post(
-        f"{API}/auth/token", json={"username": rider.username, "password": PASSWORD}
-    )
+    auth, _ = bearer(client, rider)
     replicated.caught_up()
-    auth = {"Authorization": f"Bearer {issued.json['token']}"}  # type: ignore[index]
     for value in ("soon", "1.2.3", "9" * 60 + ".1"):
         assert client.get(f"{API}/me", headers={**auth, HEADER: value}).status_code == 200

@@ -14,9 +14,8 @@ from flask.testing import FlaskClient
 from movr.db.engine import Database
 from movr.web.consistency import HEADER
 from tests.api.conftest import API
-from tests.factories import PASSWORD
 from tests.replica.conftest import Replicated
-from tests.replica.test_read_your_writes import rider_and_vehicle
+from tests.replica.test_read_your_writes import bearer, rider_and_vehicle
 from tests.web.conftest import csrf_token, log_in
 
 pytestmark = pytest.mark.replica
@@ -57,10 +56,7 @@ def test_a_deleted_account_is_refused_at_once_for_writes_and_for_the_client_that
 ) -> None:
     rider, vehicle = rider_and_vehicle(replica_db, replicated)
     client = replica_app.test_client()
-    issued = client.post(
-        f"{API}/auth/token", json={"username": rider.username, "password": PASSWORD}
-    )
-    auth = {"Authorization": f"Bearer {issued.json['token']}"}  # type: ignore[index]
+    auth, _ = bearer(client, rider)
     replicated.caught_up()
 
     deleted = client.delete(f"{API}/me", headers=auth)

@@ -48,7 +48,7 @@ def _replica_report() -> dict[str, object]:
     reads = runtime().database.reads
     state = reads.state()
     lag_ms = None if state.lag is None else round(state.lag * 1000, 1)
-    kind = "follower_reads" if reads.follower_reads else "replica"
+    kind = "follower_reads" if reads.follower_reads else "replica" if reads.has_replica else "none"
     return {"kind": kind, "state": state.health.value, "lag_ms": lag_ms}
 
 

@@ -48,9 +48,9 @@ class DemoLogin:
     city: str
 
 
-def demo_username(city: City) -> str:
-    """The demo login of a city, e.g. `demo-new-york`."""
-    return "demo-" + city.id.replace(" ", "-")
+def demo_username(city_id: str) -> str:
+    """The demo login of a city, e.g. `demo-new-york` for "new york"."""
+    return "demo-" + city_id.replace(" ", "-")
 
 
 def seed(
@@ -83,7 +83,7 @@ def seed(
 
 def demo_logins(region_map: RegionMap) -> list[DemoLogin]:
     """One login per city."""
-    return [DemoLogin(demo_username(c), DEMO_PASSWORD, c.name) for c in region_map]
+    return [DemoLogin(demo_username(c.id), DEMO_PASSWORD, c.name) for c in region_map]
 
 
 def _seed_city(
@@ -99,7 +99,7 @@ def _seed_city(
     people = []
     for n in range(plan.users_per_city):
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
-        username = demo_username(city) if n == 0 else f"{demo_username(city)}-{n}"
+        username = demo_username(city.id) if n == 0 else f"{demo_username(city.id)}-{n}"
         registration = users.Registration(
             city=city.id,
             first_name=first,

@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from movr.seeding import DEMO_PASSWORD
+from movr.seeding import DEMO_PASSWORD, demo_username
 from movr.simulation.control import request
 from movr.web.consistency import HEADER
 from movr.web.security import REGION_HEADER
@@ -254,7 +254,7 @@ def _token(
 ) -> dict[str, str]:
     """A bearer token of the demo rider of `region`'s first city (read-your-writes header too)."""
     city = _first_city(endpoints, region)
-    body = {"username": demo_username_of(city), "password": DEMO_PASSWORD}
+    body = {"username": demo_username(city), "password": DEMO_PASSWORD}
     url = f"{endpoints['entries'][region]}{API}/auth/token"
     for _ in range(SETUP_ATTEMPTS):
         issued = probe.call(client, "POST", url, json=body)
@@ -268,11 +268,6 @@ def _token(
         raise RuntimeError(f"cannot log in as {body['username']}: {issued.status_code}")
     # The header makes the standby's reads wait for the token's own write (read-your-writes).
     return {"Authorization": f"Bearer {issued.json()['token']}", HEADER: issued.headers[HEADER]}
-
-
-def demo_username_of(city: str) -> str:
-    """`demo-new-york` for "new york" (the seeded demo login of each city)."""
-    return "demo-" + city.replace(" ", "-")
 
 
 def _first_city(endpoints: dict[str, Any], region: str) -> str:

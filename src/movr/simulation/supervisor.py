@@ -76,7 +76,7 @@ class Deployment:
         for region, standby in self.standbys.items():
             standby.start()
             stack.callback(standby.stop)
-            _wait_standby(standby, region)
+            _check_running(standby, region)
         for region in self.topology.regions:
             self.start_app(region)
             stack.callback(self.stop_app, region)
@@ -212,8 +212,8 @@ def _wait_http(url: str, what: str) -> None:
     raise GlobalError(f"{what}: {url} did not answer within {START_TIMEOUT:.0f} s")
 
 
-def _wait_standby(standby: EmbeddedStandby, region: str) -> None:
-    """Wait until the standby streams (it accepts read-only connections by then)."""
+def _check_running(standby: EmbeddedStandby, region: str) -> None:
+    """The standby runs (start() returns once it accepts read-only connections)."""
     if not standby.is_running():
         raise GlobalError(f"the standby of {region} did not start")
 

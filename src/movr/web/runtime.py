@@ -68,10 +68,12 @@ class Runtime:
             with Session(bind=unit, expire_on_commit=False) as session:
                 return self._attempt(operation, session, args, kwargs)
         unit.info.pop(WRITE_XID, None)
-        connection = unit if isinstance(unit, Connection) else unit.connection()
-        sent = connection.info.get(STATEMENTS_SENT, 0)
-        result = operation(unit, *args, **kwargs)
-        if self.settings.check_units and operation.kind.one_statement:
+        if not (self.settings.check_units and operation.kind.one_statement):
+            result = operation(unit, *args, **kwargs)
+        else:  # the test suite's check, kept off the production path
+            connection = unit if isinstance(unit, Connection) else unit.connection()
+            sent = connection.info.get(STATEMENTS_SENT, 0)
+            result = operation(unit, *args, **kwargs)
             count = connection.info.get(STATEMENTS_SENT, 0) - sent
             if count > 1:
                 raise NotOneStatement(f"{operation!r} sent {count} statements")

@@ -124,3 +124,20 @@ def test_a_read_after_header_that_cannot_be_read_is_ignored(
     replicated.caught_up()
     for value in ("soon", "1.2.3", "9" * 60 + ".1"):
         assert client.get(f"{API}/me", headers={**auth, HEADER: value}).status_code == 200
+
+
+def test_an_account_registered_a_moment_ago_can_log_in_before_the_replica_has_it(
+    replicated: Replicated, replica_db: Database, replica_app: Flask
+) -> None:
+    """The login reads the replica, and asks the primary for a username the replica lacks."""
+    rider_and_vehicle(replica_db, replicated)  # the replica has replayed a commit: it is read
+    client = replica_app.test_client()
+    registration = {
+        "city": "new york", "first_name": "New", "last_name": "Comer",
+        "email": "newcomer@example.com", "username": "newcomer", "password": PASSWORD,
+    }  # fmt: skip
+    assert client.post(f"{API}/users", json=registration).status_code == 201
+
+    issued = client.post(f"{API}/auth/token", json={"username": "newcomer", "password": PASSWORD})
+
+    assert issued.status_code == 201, issued.get_data(as_text=True)

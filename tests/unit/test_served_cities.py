@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
+from flask import Flask
 
 from movr.config import Settings
 from movr.services.errors import CityNotInRegion
-from movr.web.regions import default_city, requested_city, served_here
+from movr.web.regions import (
+    CLIENT_REGION_HEADER,
+    default_city,
+    requested_city,
+    served_cities,
+    served_here,
+    standing_in_for,
+)
 from tests.conftest import make_settings
 
 
@@ -40,3 +50,22 @@ def test_a_city_served_elsewhere_is_refused_naming_its_region(east: Settings) ->
 def test_an_unknown_city_is_refused_listing_the_cities_served_here(east: Settings) -> None:
     with pytest.raises(CityNotInRegion, match=r"not served by this region \(new york, boston"):
         requested_city(east, "atlantis", home="boston")
+
+
+@pytest.mark.parametrize(
+    ("hops", "client", "stands_in_for"),
+    [
+        (1, "gcp-europe-west1", "gcp-europe-west1"),  # the load balancer fails Europe over here
+        (1, "gcp-us-east1", None),  # our own clients
+        (1, "mars-north1", None),  # not a region of the map
+        (0, "gcp-europe-west1", None),  # no trusted proxy: anyone could have sent it
+    ],
+)
+def test_the_client_region_adds_its_cities_only_behind_a_trusted_proxy(
+    east: Settings, hops: int, client: str, stands_in_for: str | None
+) -> None:
+    settings = dataclasses.replace(east, proxy_hops=hops)
+    with Flask(__name__).test_request_context(headers={CLIENT_REGION_HEADER: client}):
+        assert standing_in_for(settings) == stands_in_for
+        assert served_here(settings, "paris") is (stands_in_for is not None)
+        assert served_cities(settings)[: len(east.cities)] == east.cities

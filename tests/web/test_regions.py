@@ -79,3 +79,43 @@ def test_adding_a_vehicle_away_from_home_links_to_the_home_region(
 
 def test_home_city_is_the_default_city_when_served_here(logged_in: FlaskClient) -> None:
     assert "Vehicles in New York" in logged_in.get("/vehicles").get_data(as_text=True)
+
+
+STAND_IN = {"X-MovR-Client-Region": "gcp-europe-west1"}  # as the load balancer sets it
+
+
+def test_behind_the_load_balancer_a_region_stands_in_for_a_region_that_is_down(
+    settings: Settings, db: Database, hasher: PasswordHasher, session: Session
+) -> None:
+    # The entry of Europe's clients sends them to us-east1 only while Europe's app is down:
+    # us-east1 then serves Europe's cities too, pages and API alike, and says so.
+    rider = make_user(session, city="paris")
+    vehicle = make_vehicle(session, make_user(session, city="paris"), brand="ParisBike")
+    app = app_for("gcp-us-east1", settings, db, hasher, proxy_hops=1, forwarded_for_hops=1)
+    with app.test_client() as client:
+        client.environ_base.update({"HTTP_X_MOVR_CLIENT_REGION": STAND_IN["X-MovR-Client-Region"]})
+        log_in(client, rider)
+        html = client.get("/vehicles").get_data(as_text=True)
+        assert "Vehicles in Paris" in html
+        assert "ParisBike" in html
+        assert "The gcp-europe-west1 region is unavailable for a moment" in html
+        assert 'action="/city/amsterdam"' in html  # the switcher offers Europe's cities too
+        assert post(client, f"/rides/start/{vehicle.id}").status_code == 303
+        listed = client.get("/api/v1/vehicles?city=rome")
+        assert listed.status_code == 200
+
+
+def test_the_client_region_header_is_ignored_without_a_trusted_proxy(
+    settings: Settings, db: Database, hasher: PasswordHasher, session: Session
+) -> None:
+    # Sent straight to an instance (MOVR_PROXY_HOPS=0), the header is anyone's to forge.
+    rider = make_user(session, city="paris")
+    vehicle = make_vehicle(session, make_user(session, city="paris"))
+    with app_for("gcp-us-east1", settings, db, hasher).test_client() as client:
+        client.environ_base.update({"HTTP_X_MOVR_CLIENT_REGION": STAND_IN["X-MovR-Client-Region"]})
+        log_in(client, rider)
+        html = client.get("/vehicles").get_data(as_text=True)
+        assert "Vehicles in New York" in html
+        assert "unavailable for a moment" not in html
+        assert post(client, f"/rides/start/{vehicle.id}").status_code == 422
+        assert client.get("/api/v1/vehicles?city=rome").status_code == 422

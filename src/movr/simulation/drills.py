@@ -78,30 +78,34 @@ class Probe:
 
 
 def region_down(endpoints: dict[str, Any], region: str | None, echo: Echo) -> Verdict:
-    """Stop one region's app: its clients are served by the next nearest region, then come
-    back when it is restored."""
+    """Stop one region's app: its clients are served by the next nearest region (their own
+    cities included: it stands in for their region), then come back when it is restored."""
     region = region or list(endpoints["apps"])[-1]
     entry, probe = endpoints["entries"][region], Probe(echo)
     echo(f"region-down: stopping the app of {region}; probing its clients' entry {entry}")
     with httpx.Client() as client:
-        _until(probe, client, f"{entry}{API}/cities", lambda r: _served(r, region), 10)
+        auth = _token(client, endpoints, region, probe)
+        vehicle = _available_vehicle(client, entry, auth)
+        listing = f"{entry}{API}/vehicles"  # the rider's home city, in the stopped region
+        _until(probe, client, listing, lambda r: _served(r, region), 10, headers=auth)
         stopped_at = probe.now()
         # Stopping waits for the app's graceful exit: probe meanwhile, as clients would.
         stopping = _in_background(request, endpoints["drill_control"], f"/apps/{region}/stop")
         probe.note(f"stopping the app of {region}")
-        other = _until(probe, client, f"{entry}{API}/cities", lambda r: _served_else(r, region), 30)
+        other = _until(probe, client, listing, lambda r: _served_else(r, region), 30, headers=auth)
         failover = (other or stopped_at) - stopped_at
         probe.note(f"its clients are served by another region after {failover:.2f} s")
+        ridden = _ride(probe, client, entry, auth, vehicle)
         stopping.join()
         probe.note(f"app of {region} stopped")
-        _for(probe, client, f"{entry}{API}/cities", seconds=2)
+        _for(probe, client, listing, seconds=2, headers=auth)
         request(endpoints["drill_control"], f"/apps/{region}/start")
         probe.note(f"app of {region} restarted")
-        back = _until(probe, client, f"{entry}{API}/cities", lambda r: _served(r, region), 90)
+        back = _until(probe, client, listing, lambda r: _served(r, region), 90, headers=auth)
         probe.note(f"its clients are served by {region} again" if back else "no failback")
     errors, total = probe.failed(stopped_at), len(probe.answers)
     passed = other is not None and failover <= FAILOVER_BOUND and back is not None
-    passed = passed and errors <= max(1, total // 100)
+    passed = passed and ridden is not None and errors <= max(1, total // 100)
     return _verdict(echo, passed, failover_s=round(failover, 2), errors=errors, requests=total)
 
 
@@ -301,6 +305,7 @@ def _ride(
             probe.note(f"ride {ride[:8]} started and ended")
             return ride
         if time.monotonic() >= deadline:
+            probe.note(f"a ride could not start: {started.status_code} {started.text[:200]}")
             return None
         time.sleep(0.5)
 

@@ -184,6 +184,9 @@ class Deployment:
             metrics_dir=self.folder / f"app-{region}" / "metrics",
             read_database_url=read_url,
             region_urls={r: top.url(top.entry_port(r)) for r in top.regions},
+            # Behind HAProxy: believe its X-Forwarded-For and X-MovR-Client-Region (web/regions.py).
+            proxy_hops=1,
+            forwarded_for_hops=1,
             web_concurrency=2,
         )
 

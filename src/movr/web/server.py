@@ -126,6 +126,8 @@ def spawn(
         SECRET_KEY=settings.secret_key,
         MOVR_REGION=settings.region,
         PORT=str(settings.port),
+        MOVR_PROXY_HOPS=str(settings.proxy_hops),
+        MOVR_FORWARDED_FOR_HOPS=str(settings.forwarded_for_hops),
         PROMETHEUS_MULTIPROC_DIR=str(metrics_dir),
     )
     env["WEB_CONCURRENCY"] = str(settings.web_concurrency)

@@ -16,6 +16,7 @@ from movr.web.api.idempotent import idempotent
 from movr.web.api.openapi import operation
 from movr.web.api.schemas import EndRide, PageQuery, RideOut, RidePage, StartRide
 from movr.web.auth import CurrentUser
+from movr.web.regions import served_cities
 from movr.web.runtime import runtime
 
 
@@ -26,7 +27,7 @@ from movr.web.runtime import runtime
 )  # fmt: skip
 def start_ride(caller: Caller, body: StartRide) -> Response:
     """Start a ride on an available vehicle of this region."""
-    cities = runtime().settings.cities
+    cities = served_cities(runtime().settings)
     return idempotent(
         caller,
         body,

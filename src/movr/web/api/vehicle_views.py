@@ -11,7 +11,7 @@ from movr.web.api.convert import vehicle_out
 from movr.web.api.openapi import operation
 from movr.web.api.schemas import CityPageQuery, NewVehicle, VehicleOut, VehiclePage
 from movr.web.auth import CurrentUser
-from movr.web.regions import requested_city
+from movr.web.regions import requested_city, served_cities
 from movr.web.runtime import runtime
 
 
@@ -45,7 +45,7 @@ def add_vehicle(user: CurrentUser, body: NewVehicle) -> VehicleOut:
         position=Position.optional(body.latitude, body.longitude),
     )
     added = app.run(
-        vehicles.add_vehicle, app.settings.region_map, user.id, app.settings.cities, new
+        vehicles.add_vehicle, app.settings.region_map, user.id, served_cities(app.settings), new
     )
     return vehicle_out(added, user.id)
 

@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint
 from flask_login import current_user
 
+from movr.web.regions import served_cities, standing_in_for
+from movr.web.runtime import runtime
 from movr.web.ui.helpers import current_city
 
 
@@ -33,8 +35,16 @@ def duration(length: timedelta | None) -> str:
 
 
 def navigation() -> dict[str, object]:
-    """The city shown in the navigation bar's switcher."""
-    return {"nav_city": current_city() if current_user.is_authenticated else None}
+    """The navigation bar's city switcher (the city shown, the cities offered) and the region
+    this instance stands in for while that region's app is down."""
+    settings = runtime().settings
+    if not current_user.is_authenticated:
+        return {"nav_city": None, "stand_in_for": None}
+    return {
+        "nav_city": current_city(),
+        "nav_cities": [settings.region_map.city(c) for c in served_cities(settings)],
+        "stand_in_for": standing_in_for(settings),
+    }
 
 
 def install(bp: Blueprint) -> None:

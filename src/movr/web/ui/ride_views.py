@@ -12,6 +12,7 @@ from movr.services.errors import InvalidInput
 from movr.services.positions import Position
 from movr.web import metrics
 from movr.web.auth import login_required, session_caller, session_required
+from movr.web.regions import served_cities
 from movr.web.runtime import runtime
 from movr.web.ui.forms import EndRideForm, fail, text
 from movr.web.ui.helpers import me, page_request, see_other
@@ -35,7 +36,7 @@ def start_ride(vehicle_id: uuid.UUID) -> BaseResponse:
     """Start a ride on an available vehicle of this region."""
     rider = session_caller()
     assert rider is not None  # noqa: S101 -- session_required
-    ride = runtime().run(rides.start_ride, rider, vehicle_id, runtime().settings.cities)
+    ride = runtime().run(rides.start_ride, rider, vehicle_id, served_cities(runtime().settings))
     metrics.ride_started(runtime().settings.region)
     flash(
         f"Ride started on the {ride.vehicle_color} {ride.vehicle_brand} {ride.vehicle_type}.",

@@ -11,7 +11,7 @@ from movr.services import vehicles
 from movr.services.errors import HomeRegionRequired, InvalidInput
 from movr.services.positions import Position
 from movr.web.auth import login_required
-from movr.web.regions import requested_city, served_here
+from movr.web.regions import requested_city, served_cities, served_here
 from movr.web.runtime import runtime
 from movr.web.ui.forms import ActionForm, AddVehicleForm, fail, text
 from movr.web.ui.helpers import CITY_KEY, current_city, me, page_request, see_other
@@ -52,7 +52,8 @@ def add_vehicle() -> BaseResponse | str | tuple[str, int]:
         position=Position.optional(form.latitude.data, form.longitude.data),
     )
     try:
-        app.run(vehicles.add_vehicle, app.settings.region_map, me().id, app.settings.cities, new)
+        cities = served_cities(app.settings)
+        app.run(vehicles.add_vehicle, app.settings.region_map, me().id, cities, new)
     except InvalidInput as error:
         fail(getattr(form, error.field), error.message)
         return render_template("add_vehicle.html", form=form, home=home), 422

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import random
 import uuid
+from collections.abc import Callable
 
 import httpx
+import pytest
 
+from movr.loadgen import rider
 from movr.loadgen.cities import City
 from movr.loadgen.client import ApiClient
 from movr.loadgen.config import parse_mix
@@ -18,6 +22,7 @@ from movr.loadgen.stats import Recorder
 from tests.loadgen.fake_api import FakeApi
 
 BOSTON = City("boston", 42.36, -71.06)
+PARIS = City("paris", 48.86, 2.35)
 
 
 def seeded(seed: int) -> random.Random:
@@ -25,7 +30,12 @@ def seeded(seed: int) -> random.Random:
     return random.Random(seed)  # noqa: S311
 
 
-def ride_with(api: FakeApi, max_requests: int, mix: str = "ride=1") -> tuple[Crew, Recorder]:
+def ride_with(
+    api: Callable[[httpx.Request], httpx.Response],
+    max_requests: int,
+    mix: str = "ride=1",
+    elsewhere: tuple[City, ...] = (),
+) -> tuple[Crew, Recorder]:
     recorder, control = Recorder(), RunControl(30, max_requests)
     crew = Crew(
         cities=(BOSTON,),
@@ -35,6 +45,7 @@ def ride_with(api: FakeApi, max_requests: int, mix: str = "ride=1") -> tuple[Cre
         control=control,
         identities=Identities("test"),
         ride_pause=0,
+        elsewhere=elsewhere,
     )
     client = ApiClient(
         "http://movr.test", recorder, control, timeout=1, transport=httpx.MockTransport(api)
@@ -75,4 +86,26 @@ def test_an_empty_city_gets_a_vehicle_added() -> None:
     crew, recorder = ride_with(api, max_requests=6)
     assert len(api.vehicles) >= 1
     assert len(crew.ledger.view().started) == 1
+    assert recorder.totals().errors == 0
+
+
+def test_a_traveller_lives_in_another_region_rides_here_and_lists_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(rider, "TRAVELLER_SHARE", 1.0)
+    api, sent = FakeApi(), []
+    api.add_vehicles("boston", 2)
+
+    def recording(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return api(request)
+
+    crew, recorder = ride_with(recording, 40, mix="ride=1,add=1,browse=1", elsewhere=(PARIS,))
+
+    homes = [json.loads(r.content)["city"] for r in sent if r.url.path.endswith("/users")]
+    browsed = {r.url.params["city"] for r in sent if r.method == "GET" and "city" in r.url.params}
+    assert homes == ["paris"]
+    assert browsed == {"boston"}  # rides where its entry's region serves it
+    assert not [r for r in sent if r.method == "POST" and r.url.path.endswith("/vehicles")]
+    assert len(crew.ledger.view().started) >= 2
     assert recorder.totals().errors == 0

@@ -34,6 +34,7 @@ START_REFUSALS = frozenset({"vehicle_unavailable", "already_riding", IN_FLIGHT})
 END_REFUSALS = frozenset({IN_FLIGHT})
 ADD_REFUSALS = frozenset({"home_region_required"})
 HOME_SHARE = 0.8  # riders mostly ride where they live
+TRAVELLER_SHARE = 0.1  # with several client regions: riders who live in another region
 ADD_ON_JOIN = 0.25  # a few new riders list a vehicle, so that the fleet grows with the load
 END_ATTEMPTS = 5  # tries to end one's own ride (same key) before leaving it open
 MAX_BACK_OFF = 5.0  # seconds; keeps a rider responsive to the end of the run
@@ -49,13 +50,14 @@ TYPES = ("bike", "scooter", "skateboard")
 class Crew:
     """What all riders of a run share."""
 
-    cities: tuple[City, ...]
+    cities: tuple[City, ...]  # where these riders ride (their entry's region serves them)
     mix: Mix
     fleet: Fleet
     ledger: RideLedger
     control: RunControl
     identities: Identities
     ride_pause: float
+    elsewhere: tuple[City, ...] = ()  # other client regions' cities: travellers' homes
 
 
 @dataclasses.dataclass(slots=True)
@@ -142,7 +144,7 @@ class Rider:
             self._history()
         elif action == "register" and control.take(2):
             self._join()
-        elif action == "add" and control.take(1):
+        elif action == "add" and not self._travelling() and control.take(1):
             self._add_vehicle()
 
     # Actions
@@ -150,7 +152,9 @@ class Rider:
     def _join(self) -> None:
         """Register a new identity and get its token; the rider becomes that person."""
         username = self._crew.identities.next_username()
-        self._home = self._rng.choice(self._crew.cities)
+        crew = self._crew
+        travels = crew.elsewhere and self._rng.random() < TRAVELLER_SHARE
+        self._home = self._rng.choice(crew.elsewhere if travels else crew.cities)
         self._api.token, self._user_id = None, None
         registered = self._note(
             self._api.call(
@@ -349,10 +353,17 @@ class Rider:
             delay = max(min(0.05 * 2**self._failures, 2.0), self._retry_after or 0.0)
             self._crew.control.pause(min(delay, MAX_BACK_OFF))
 
+    def _travelling(self) -> bool:
+        """Whether home is in another region: a visitor rides here but lists vehicles at home."""
+        return self._home not in self._crew.cities
+
     def _ride_city(self) -> City:
-        if len(self._crew.cities) == 1 or self._rng.random() < HOME_SHARE:
+        cities = self._crew.cities
+        if self._travelling():
+            return self._rng.choice(cities)
+        if len(cities) == 1 or self._rng.random() < HOME_SHARE:
             return self._home
-        return self._rng.choice(self._crew.cities)
+        return self._rng.choice(cities)
 
     def _near(self, city: City) -> tuple[float, float]:
         return (

@@ -123,20 +123,27 @@ def _lanes(config: LoadConfig, recorder: Recorder, control: RunControl, run_tag:
         list(regions.entries) if regions is not None else [(None, config.url)]
     )
     ledger, identities = RideLedger(), Identities(run_tag)
+    recorders = {region: RegionRecorder(recorder) if region is not None else recorder
+                 for region, _ in targets}  # fmt: skip
+    served = {
+        region: tuple(_target_cities(replace(config, url=url), recorders[region], control))
+        for region, url in targets
+    }
     lanes = []
     for region, url in targets:
-        lane_recorder = RegionRecorder(recorder) if region is not None else recorder
-        cities = _target_cities(replace(config, url=url), lane_recorder, control)
         crew = Crew(
-            cities=tuple(cities),
+            cities=served[region],
             mix=config.mix,
             fleet=Fleet(config.popular),
             ledger=ledger,
             control=control,
             identities=identities,
             ride_pause=config.ride_pause,
-        )
-        lanes.append(Lane(region, url, lane_recorder, crew))
+            # Some riders live in another client region and ride here (travellers).
+            elsewhere=tuple(c for other, cities in served.items() if other != region
+                            for c in cities),
+        )  # fmt: skip
+        lanes.append(Lane(region, url, recorders[region], crew))
     return lanes
 
 

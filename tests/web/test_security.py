@@ -97,6 +97,36 @@ def test_safe_next_accepts_plain_paths_only() -> None:
     assert not is_safe_next(None)
 
 
+UNSAFE_NEXTS = [
+    "/rides\r\nSet-Cookie: x=1",
+    "/rides%0d%0aSet-Cookie:%20x=1",
+    "/rides\tx",
+    "\t/rides",
+    "/\x00rides",
+    "//evil.example",
+    "/\\evil.example",
+    "/%2f%2fevil.example",
+    "/%5cevil.example",
+    "https://evil.example/",
+    "rides",
+    " /rides",
+]
+
+
+@pytest.mark.parametrize("target", UNSAFE_NEXTS)
+def test_login_never_follows_an_unsafe_next(client: FlaskClient, user: User, target: str) -> None:
+    assert not is_safe_next(target)
+    form = {"username": user.username or "", "password": PASSWORD, "next": target}
+    response = post(client, "/login", form)
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/vehicles"
+
+
+def test_login_follows_a_safe_next(client: FlaskClient, user: User) -> None:
+    form = {"username": user.username or "", "password": PASSWORD, "next": "/rides?page=2"}
+    assert post(client, "/login", form).headers["Location"] == "/rides?page=2"
+
+
 def test_login_failure_is_generic(client: FlaskClient, user: User) -> None:
     wrong_password = post(
         client, "/login", {"username": user.username or "", "password": "wrong pass"}

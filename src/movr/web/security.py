@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any, TypeVar, cast
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from flask import Flask, Response, request
 from flask.sessions import SecureCookieSessionInterface
@@ -170,8 +170,21 @@ def limit_registration(view: ViewFunction) -> ViewFunction:
 
 
 def is_safe_next(target: str | None) -> bool:
-    """True for same-site paths only: `/rides`, not `//evil.example` or `https://…`."""
-    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+    """True for same-site paths only: `/rides`, not `//evil.example` or `https://…`.
+
+    The raw string is judged, as it would go into the Location header: `urlsplit()` drops
+    CR, LF and TAB, so checking its output let a CR/LF through to a 500 (or a split
+    header). Percent-encoded forms are judged decoded too, as a browser may decode them.
+    """
+    if not target:
         return False
+    for candidate in (target, unquote(target)):
+        if (
+            not candidate.startswith("/")
+            or candidate.startswith("//")
+            or "\\" in candidate
+            or any(character.isspace() or not character.isprintable() for character in candidate)
+        ):
+            return False
     parts = urlsplit(target)
-    return not parts.scheme and not parts.netloc and "\\" not in target
+    return not parts.scheme and not parts.netloc

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from http import HTTPStatus
-from typing import Any, TypeVar, cast
 from urllib.parse import unquote, urlsplit
 
 from flask import Flask, Response, request
@@ -16,15 +13,11 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from movr.config import DATABASE_STORAGE, Settings
 from movr.web import limit_storage
-from movr.web.runtime import runtime
 
 REGION_HEADER = "X-MovR-Region"
 MAX_REQUEST_BYTES = 64 * 1024
-UNLIMITED = "1000000 per second"  # what a disabled limiter is asked (it never checks)
 JSON_TYPES = frozenset({"application/json", "application/problem+json"})
 NO_STORE_TYPES = JSON_TYPES | {"text/html"}
-
-ViewFunction = TypeVar("ViewFunction", bound=Callable[..., Any])
 
 limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
 
@@ -144,29 +137,6 @@ def install(app: Flask, settings: Settings) -> None:
         headers.extend([(name, value) for name, value in wanted if name.lower() not in present])
         headers[REGION_HEADER] = settings.region
         return response
-
-
-def _login_limit() -> str:
-    return runtime().settings.login_rate_limit or UNLIMITED
-
-
-def _register_limit() -> str:
-    return runtime().settings.register_rate_limit or UNLIMITED
-
-
-def _failed_login(response: Response) -> bool:
-    return response.status_code == HTTPStatus.UNAUTHORIZED
-
-
-def limit_login(view: ViewFunction) -> ViewFunction:
-    """Rate-limit failed logins per client (successful ones cost nothing)."""
-    limited = limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed_login)(view)
-    return cast(ViewFunction, limited)
-
-
-def limit_registration(view: ViewFunction) -> ViewFunction:
-    """Rate-limit registration attempts per client."""
-    return cast(ViewFunction, limiter.limit(_register_limit, methods=["POST"])(view))
 
 
 def is_safe_next(target: str | None) -> bool:

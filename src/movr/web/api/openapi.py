@@ -19,7 +19,7 @@ from movr.web import consistency
 from movr.web.api.auth import authenticate, identify
 from movr.web.api.problems import MEDIA_TYPE, from_validation_error
 from movr.web.api.schemas import Problem
-from movr.web.security import limit_login, limit_registration
+from movr.web.login_limits import limit_login, limit_registration
 
 JSON = "application/json"
 ALWAYS = (500, 503)

@@ -1,0 +1,114 @@
+"""Login and registration limits: counted before the password is checked, one count per
+client for every entry (page and API), one per account from any address."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections import Counter
+from collections.abc import Callable
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from movr.config import Settings
+from movr.db.engine import Database
+from movr.services.passwords import PasswordHasher
+from movr.web.app import create_app
+from tests.api.conftest import API
+from tests.web.conftest import csrf_token
+
+THREADS = 30
+WRONG = {"username": "someone", "password": "wrong pass"}
+Send = Callable[[FlaskClient], TestResponse]
+
+
+def limited_app(settings: Settings, db: Database, hasher: PasswordHasher, **limits: str) -> Flask:
+    return create_app(dataclasses.replace(settings, **limits), database=db, hasher=hasher)  # type: ignore[arg-type]
+
+
+def page_form(client: FlaskClient, url: str, form: dict[str, str]) -> Send:
+    """A page POST ready to send: its CSRF token fetched now (reading pages is not limited)."""
+    token = csrf_token(client)
+    return lambda c: c.post(url, data={"csrf_token": token, **form})
+
+
+def api_post(path: str, body: dict[str, str]) -> Send:
+    return lambda c: c.post(API + path, json=body)
+
+
+def wrong_login_page(client: FlaskClient) -> Send:
+    return page_form(client, "/login", WRONG)
+
+
+def wrong_login_api(_: FlaskClient) -> Send:
+    return api_post("/auth/token", WRONG)
+
+
+def bad_registration_page(client: FlaskClient) -> Send:
+    return page_form(client, "/register", {"username": "x"})
+
+
+def bad_registration_api(_: FlaskClient) -> Send:
+    return api_post("/users", {})
+
+
+def together(app: Flask, senders: list[Callable[[FlaskClient], Send]]) -> Counter[int]:
+    """Each request from its own thread and client, all released at once; their statuses."""
+    barrier = threading.Barrier(len(senders))
+    statuses: list[int] = []
+
+    def run(prepare: Callable[[FlaskClient], Send]) -> None:
+        with app.test_client() as client:
+            send = prepare(client)
+            barrier.wait(timeout=30)
+            statuses.append(send(client).status_code)
+
+    threads = [threading.Thread(target=run, args=(prepare,)) for prepare in senders]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert len(statuses) == len(senders)
+    return Counter(statuses)
+
+
+@pytest.mark.concurrency
+def test_parallel_wrong_passwords_on_page_and_api_get_only_the_limit(
+    settings: Settings, clean_tables: Database, hasher: PasswordHasher
+) -> None:
+    app = limited_app(settings, clean_tables, hasher, login_rate_limit="10 per minute")
+    statuses = together(app, [wrong_login_page, wrong_login_api] * (THREADS // 2))
+    assert statuses == Counter({401: 10, 429: THREADS - 10})
+
+
+@pytest.mark.concurrency
+def test_parallel_registrations_on_page_and_api_get_only_the_limit(
+    settings: Settings, clean_tables: Database, hasher: PasswordHasher
+) -> None:
+    app = limited_app(settings, clean_tables, hasher, register_rate_limit="10 per minute")
+    senders = [bad_registration_page, bad_registration_api] * (THREADS // 2)
+    statuses = together(app, senders)
+    assert statuses == Counter({422: 10, 429: THREADS - 10})
+
+
+def test_login_page_and_token_endpoint_share_one_count(
+    settings: Settings, db: Database, hasher: PasswordHasher
+) -> None:
+    app = limited_app(settings, db, hasher, login_rate_limit="3 per minute")
+    with app.test_client() as client:
+        sends = [wrong_login_page(client), wrong_login_api(client)] * 3
+        statuses = [send(client).status_code for send in sends]
+    assert statuses == [401, 401, 401, 429, 429, 429]
+
+
+def test_registration_page_and_api_share_one_count(
+    settings: Settings, db: Database, hasher: PasswordHasher
+) -> None:
+    app = limited_app(settings, db, hasher, register_rate_limit="2 per minute")
+    with app.test_client() as client:
+        sends = [bad_registration_api(client), bad_registration_page(client)] * 2
+        statuses = [send(client).status_code for send in sends]
+    assert statuses == [422, 422, 429, 429]

@@ -80,11 +80,11 @@ class CurrentUser(UserMixin):  # type: ignore[misc]  # Flask-Login ships no type
 def load_user(session_token: str) -> CurrentUser | None:
     """One read: the account of a live session (on the primary for requests that write). A
     revoked or expired session, or a deleted account, is logged out."""
-    account = runtime().run(account_lookup(), session_token)
+    account = runtime().run(account_lookup(), session_token, tokens.SESSION)
     return CurrentUser.from_model(account, session_token) if account is not None else None
 
 
-def account_lookup() -> Operation[[str], Account | None]:
+def account_lookup() -> Operation[[str, tokens.TokenKind], Account | None]:
     """How this request checks a session or token: where it reads, or on the primary when
     the request writes (so a revoked one is refused at once)."""
     return tokens.user_for_token if request.method in SAFE_METHODS else tokens.fresh_user_for_token
@@ -94,7 +94,7 @@ def session_caller() -> Caller | None:
     """The browser session's caller, unchecked, for a statement that checks it itself (the
     ride actions: one round trip instead of a lookup first); None without a session."""
     token = session.get(SESSION_TOKEN_KEY)
-    return Caller.bearer(token) if isinstance(token, str) else None
+    return Caller.session(token) if isinstance(token, str) else None
 
 
 login_manager.user_loader(load_user)
@@ -107,7 +107,7 @@ def start_session(user: CurrentUser) -> CurrentUser:
     if flask_login.current_user.is_authenticated:
         end_session(flask_login.current_user._get_current_object())
     ttl = current_app.permanent_session_lifetime
-    issued = runtime().run(tokens.issue_token, user.id, user.city, ttl)
+    issued = runtime().run(tokens.issue_token, user.id, user.city, ttl, tokens.SESSION)
     session.clear()
     session.permanent = True
     user = replace(user, session_token=issued.token)

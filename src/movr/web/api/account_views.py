@@ -73,7 +73,14 @@ def create_token(body: Credentials) -> Token:
     app = runtime()
     count_account_attempt(body.username)
     account = users.authenticate(app, app.hasher, body.username, body.password)
-    issued = app.run(tokens.issue_token, account.id, account.city, app.settings.token_ttl)
+    settings = app.settings
+    issued = app.run(
+        tokens.issue_api_token,
+        account.id,
+        account.city,
+        settings.token_ttl,
+        settings.max_api_tokens,
+    )
     login_succeeded()
     return Token(token=issued.token, expires_at=issued.expires_at, user=me_out(account))
 

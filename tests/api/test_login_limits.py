@@ -5,19 +5,24 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
 from movr.config import Settings
 from movr.db.engine import Database
+from movr.db.transaction import run_in_transaction
+from movr.models import User
 from movr.services.passwords import PasswordHasher
 from movr.web.app import create_app
 from tests.api.conftest import API
+from tests.factories import PASSWORD, make_user
 from tests.web.conftest import csrf_token
 
 THREADS = 30
@@ -112,3 +117,61 @@ def test_registration_page_and_api_share_one_count(
         sends = [bad_registration_api(client), bad_registration_page(client)] * 2
         statuses = [send(client).status_code for send in sends]
     assert statuses == [422, 422, 429, 429]
+
+
+def from_address(app: Flask, address: str) -> FlaskClient:
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def token_request(client: FlaskClient, username: str, password: str) -> TestResponse:
+    return client.post(f"{API}/auth/token", json={"username": username, "password": password})
+
+
+def test_guesses_at_one_account_from_many_addresses_are_limited(
+    settings: Settings, db: Database, hasher: PasswordHasher, session: Session
+) -> None:
+    app = limited_app(
+        settings,
+        db,
+        hasher,
+        login_rate_limit="100 per minute",
+        account_login_rate_limit="3 per minute",
+    )
+    victim, other = make_user(session), make_user(session)
+    names = [victim.username or "", (victim.username or "").upper()] * 2  # one account
+    answers = [
+        token_request(from_address(app, f"203.0.113.{n}"), name, "wrong pass")
+        for n, name in enumerate(names)
+    ]
+    assert [answer.status_code for answer in answers] == [401, 401, 401, 429]
+    assert 1 <= int(answers[-1].headers["Retry-After"]) <= 61  # a minute's window at most
+    assert answers[-1].json["code"] == "rate_limited"  # type: ignore[index]
+    page = from_address(app, "203.0.113.50")
+    refused = page_form(page, "/login", {"username": victim.username or "", "password": PASSWORD})
+    assert refused(page).status_code == 429  # every entry counts for the account
+    other_account = token_request(from_address(app, "203.0.113.9"), other.username or "", "x")
+    assert other_account.status_code == 401
+
+
+def test_successful_logins_count_against_their_account(
+    settings: Settings, db: Database, hasher: PasswordHasher, user: User
+) -> None:
+    app = limited_app(settings, db, hasher, account_login_rate_limit="2 per minute")
+    client = app.test_client()
+    statuses = [token_request(client, user.username or "", PASSWORD).status_code for _ in range(3)]
+    assert statuses == [201, 201, 429]
+
+
+def test_an_accounts_lockout_ends_with_its_window(
+    settings: Settings, clean_tables: Database, hasher: PasswordHasher
+) -> None:
+    # Committed: the window's end is the database's now() plus its length.
+    app = limited_app(settings, clean_tables, hasher, account_login_rate_limit="1 per second")
+    rider: User = run_in_transaction(clean_tables.sessions, make_user)
+    client = app.test_client()
+    assert token_request(client, rider.username or "", "wrong pass").status_code == 401
+    assert token_request(client, rider.username or "", PASSWORD).status_code == 429
+    time.sleep(1.1)
+    assert token_request(client, rider.username or "", PASSWORD).status_code == 201

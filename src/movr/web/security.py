@@ -108,7 +108,13 @@ def install(app: Flask, settings: Settings) -> None:
         MAX_FORM_MEMORY_SIZE=MAX_REQUEST_BYTES,
         MAX_FORM_PARTS=100,
         WTF_CSRF_TIME_LIMIT=None,  # tied to the session, which expires on its own
-        RATELIMIT_ENABLED=(settings.login_rate_limit, settings.register_rate_limit) != (None, None),
+        RATELIMIT_ENABLED=any(
+            (
+                settings.login_rate_limit,
+                settings.register_rate_limit,
+                settings.account_login_rate_limit,
+            )
+        ),
         # Counters that cannot be read or written (database or Redis down) let the request
         # through rather than turn it into a 500: a login needs the database anyway, and
         # answers 503 on its own when it is gone.

@@ -4,6 +4,7 @@ an account keeps a bounded number of live API tokens."""
 from __future__ import annotations
 
 import dataclasses
+import time
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -15,7 +16,7 @@ from movr.db.transaction import run_in_transaction
 from movr.models import User
 from movr.services.passwords import PasswordHasher
 from movr.web.app import create_app
-from movr.web.auth import SESSION_TOKEN_KEY
+from movr.web.auth import SEEN_KEY, SESSION_TOKEN_KEY
 from tests.api.conftest import API, token_for
 from tests.factories import make_user, make_vehicle
 from tests.web.conftest import csrf_token, log_in
@@ -51,6 +52,7 @@ def test_an_api_token_planted_in_a_session_cookie_is_refused(
     token = token_for(client, user)
     with client.session_transaction() as cookie:
         cookie[SESSION_TOKEN_KEY] = token
+        cookie[SEEN_KEY] = int(time.time())  # a session in use, not an idle one
     assert client.get("/vehicles").status_code == 302  # sent to log in
     assert client.get(f"{API}/me").status_code == 401
     started = client.post(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import time
 import uuid
 
 import pytest
@@ -20,6 +21,7 @@ from movr.db.units import read
 from movr.models import User, Vehicle
 from movr.services import vehicles
 from movr.web.app import create_app
+from movr.web.auth import SEEN_KEY
 from movr.web.limit_storage import DatabaseStorage
 from movr.web.security import is_safe_next
 from tests.factories import PASSWORD, make_user, make_vehicle
@@ -389,7 +391,7 @@ def test_a_session_signed_with_another_key_is_refused(app: Flask, user: User) ->
         log_in(browser, user)
         with browser.session_transaction() as real:
             token = real["_user_id"]
-    forged = serializer.dumps({"_user_id": token, "_fresh": True})
+    forged = serializer.dumps({"_user_id": token, "_fresh": True, SEEN_KEY: int(time.time())})
     with app.test_client() as client:
         client.set_cookie("movr_session", forged)
         response = client.get("/vehicles")

@@ -100,8 +100,8 @@ def install(app: Flask, settings: Settings) -> None:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_NAME="movr_session",
-        # A session lasts 12 h from login however it is used (its token expires then: see
-        # web/auth.py), so the cookie is not renewed on every request either.
+        # A session lasts 12 h from login at most, however it is used (its token expires
+        # then), and less when idle; the cookie is re-sent only when that changes (web/auth.py).
         PERMANENT_SESSION_LIFETIME=12 * 3600,
         SESSION_REFRESH_EACH_REQUEST=False,
         MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,

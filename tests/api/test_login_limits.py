@@ -8,6 +8,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from typing import NamedTuple
 
 import pytest
 from flask import Flask
@@ -99,24 +100,36 @@ def test_parallel_registrations_on_page_and_api_get_only_the_limit(
     assert statuses == Counter({422: 10, 429: THREADS - 10})
 
 
-def test_login_page_and_token_endpoint_share_one_count(
-    settings: Settings, db: Database, hasher: PasswordHasher
-) -> None:
-    app = limited_app(settings, db, hasher, login_rate_limit="3 per minute")
-    with app.test_client() as client:
-        sends = [wrong_login_page(client), wrong_login_api(client)] * 3
-        statuses = [send(client).status_code for send in sends]
-    assert statuses == [401, 401, 401, 429, 429, 429]
+class SharedCount(NamedTuple):
+    """Requests sent in turn through both entries, and the answers they get."""
+
+    limits: dict[str, str]
+    senders: list[Callable[[FlaskClient], Send]]
+    expected: list[int]
 
 
-def test_registration_page_and_api_share_one_count(
-    settings: Settings, db: Database, hasher: PasswordHasher
+SHARED_COUNTS = {
+    "login": SharedCount(
+        {"login_rate_limit": "3 per minute"},
+        [wrong_login_page, wrong_login_api] * 3,
+        [401, 401, 401, 429, 429, 429],
+    ),
+    "registration": SharedCount(
+        {"register_rate_limit": "2 per minute"},
+        [bad_registration_api, bad_registration_page] * 2,
+        [422, 422, 429, 429],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", SHARED_COUNTS.values(), ids=SHARED_COUNTS.keys())
+def test_page_and_api_share_one_count(
+    settings: Settings, db: Database, hasher: PasswordHasher, case: SharedCount
 ) -> None:
-    app = limited_app(settings, db, hasher, register_rate_limit="2 per minute")
+    app = limited_app(settings, db, hasher, **case.limits)
     with app.test_client() as client:
-        sends = [bad_registration_api(client), bad_registration_page(client)] * 2
-        statuses = [send(client).status_code for send in sends]
-    assert statuses == [422, 422, 429, 429]
+        sends = [prepare(client) for prepare in case.senders]
+        assert [send(client).status_code for send in sends] == case.expected
 
 
 def from_address(app: Flask, address: str) -> FlaskClient:

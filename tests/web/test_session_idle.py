@@ -18,7 +18,8 @@ from movr.models import ApiToken, User
 from movr.services.passwords import PasswordHasher
 from movr.web import auth
 from movr.web.app import create_app
-from tests.web.conftest import log_in
+from tests.factories import make_user, make_vehicle
+from tests.web.conftest import log_in, post
 
 MINUTE = 60.0
 START = 1_800_000_000.0
@@ -70,14 +71,18 @@ def test_a_session_unused_for_the_idle_timeout_ends(
     assert client.get("/api/v1/me").status_code == 401
 
 
-def test_an_idle_session_cannot_act_through_a_ride_statement(
-    idle_app: Flask, user: User, clock: Clock
+def test_an_idle_session_cannot_start_a_ride(
+    idle_app: Flask, user: User, clock: Clock, session: Session
 ) -> None:
+    vehicle = make_vehicle(session, make_user(session))
     client = idle_app.test_client()
     log_in(client, user)
     clock.after(11)
-    # The ride actions check the session's token inside their statement: it is gone first.
-    assert client.get("/rides").status_code == 302
+    # A ride action checks the session's token inside its own statement: the session is
+    # gone before, so the visitor is sent to log in and nothing changes.
+    assert post(client, f"/rides/start/{vehicle.id}").status_code == 302
+    session.refresh(vehicle)
+    assert vehicle.status == "available"
 
 
 def test_use_renews_the_cookie_at_most_once_a_minute_and_never_the_token(

@@ -236,7 +236,11 @@ def build_spec(
                 "bearer": {
                     "type": "http",
                     "scheme": "bearer",
-                    "description": "POST /api/v1/auth/token",
+                    "description": (
+                        "A token from POST /api/v1/auth/token (a browser session's token is "
+                        "refused here). An account keeps at most MOVR_MAX_API_TOKENS (default "
+                        "10) live tokens: a new one beyond that revokes the oldest."
+                    ),
                 }
             },
         },

@@ -22,6 +22,7 @@ from movr.db.transaction import run_in_transaction
 from movr.models import User
 from movr.services.passwords import PasswordHasher
 from movr.web.app import create_app
+from movr.web.login_limits import DEVICE_COOKIE
 from tests.api.conftest import API
 from tests.factories import PASSWORD, make_user
 from tests.web.conftest import csrf_token
@@ -172,9 +173,30 @@ def test_successful_logins_count_against_their_account(
     settings: Settings, db: Database, hasher: PasswordHasher, user: User
 ) -> None:
     app = limited_app(settings, db, hasher, account_login_rate_limit="2 per minute")
-    client = app.test_client()
-    statuses = [token_request(client, user.username or "", PASSWORD).status_code for _ in range(3)]
+    script = app.test_client(use_cookies=False)  # no known-device cookie kept
+    statuses = [token_request(script, user.username or "", PASSWORD).status_code for _ in range(3)]
     assert statuses == [201, 201, 429]
+
+
+def test_a_known_device_still_logs_in_while_strangers_guess(
+    settings: Settings, db: Database, hasher: PasswordHasher, user: User
+) -> None:
+    app = limited_app(settings, db, hasher, account_login_rate_limit="3 per minute")
+    name = user.username or ""
+    phone = from_address(app, "198.51.100.7")
+    assert token_request(phone, name, PASSWORD).status_code == 201  # a known device from now on
+    guesses = [
+        token_request(from_address(app, f"203.0.113.{n}"), name, "wrong pass").status_code
+        for n in range(4)
+    ]
+    assert guesses == [401, 401, 429, 429]  # the phone's login counted here too
+    assert token_request(from_address(app, "198.51.100.8"), name, PASSWORD).status_code == 429
+    # The known device's own count: it is limited as well, just apart from strangers.
+    statuses = [token_request(phone, name, PASSWORD).status_code for _ in range(4)]
+    assert statuses == [201, 201, 201, 429]
+    forged = from_address(app, "203.0.113.99")
+    forged.set_cookie(DEVICE_COOKIE, phone.get_cookie(DEVICE_COOKIE).value + "x")  # type: ignore[union-attr]
+    assert token_request(forged, name, PASSWORD).status_code == 429
 
 
 def test_an_accounts_lockout_ends_with_its_window(

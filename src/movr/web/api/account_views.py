@@ -81,7 +81,7 @@ def create_token(body: Credentials) -> Token:
         settings.token_ttl,
         settings.max_api_tokens,
     )
-    login_succeeded()
+    login_succeeded(body.username)
     return Token(token=issued.token, expires_at=issued.expires_at, user=me_out(account))
 
 

@@ -45,7 +45,7 @@ def login() -> BaseResponse | str | tuple[str, int]:
         fail(form.password, error.message)
         return render_template("login.html", form=form), 401
     start_session(user)
-    login_succeeded()
+    login_succeeded(text(form.username))
     flash(f"Welcome back, {user.first_name}.", "success")
     target = text(form.next)
     return see_other(target if is_safe_next(target) else url_for("ui.vehicles"))

@@ -76,7 +76,8 @@ def login_succeeded(username: str) -> None:
     """Give back the attempt this request counted against its client (the password was right:
     only after the fact, so a burst of guesses cannot spend attempts it has not paid for), and
     make this client a known device of the account."""
-    remember_device(account_key(username))
+    if runtime().settings.account_login_rate_limit is not None:
+        remember_device(account_key(username))
     for counted in limiter.current_limits:
         if counted.request_args[-1] != LOGIN_SCOPE or counted.breached:
             continue

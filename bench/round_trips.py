@@ -115,9 +115,12 @@ def table(alone: Counts, replicated: Counts) -> str:
         lines.append(f"| {name} | {primary} | {on_primary} | {on_standby} |")
     lines += [
         "",
-        "A login (page or API) also pays Flask-Limiter's reads of the failed-login windows: 4 "
-        "statements on the primary, before and after the password check (the login-limit rework "
-        "of the security review issue changes this). A read that carries the client's own last "
+        "A login (page or API) also pays its limits, on the primary: one atomic count per "
+        "window of the client's limit (2) and of the account's (1) before the password check, "
+        "the client's attempts given back after a success (2), and Flask-Limiter's read of a "
+        "window for the X-RateLimit headers (2). An API token is issued in a transaction that "
+        "also revokes the account's tokens beyond the cap (BEGIN, INSERT, UPDATE, COMMIT). "
+        "A read that carries the client's own last "
         "write first asks the standby whether it shows it (1 statement there, once per request, "
         "never on the primary).",
         END,

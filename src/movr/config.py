@@ -24,6 +24,8 @@ DEFAULT_TILE_ATTRIBUTION = "&copy; OpenStreetMap contributors"
 # (all attempts): enough for a family or an office behind one address, not for account spam.
 DEFAULT_LOGIN_RATE_LIMIT = "10 per minute;100 per hour"
 DEFAULT_REGISTER_RATE_LIMIT = "30 per minute;300 per hour"
+# Per account, from any address: short windows only, so guessing locks a victim out briefly.
+DEFAULT_ACCOUNT_RATE_LIMIT = "10 per minute"
 _SECRET_KEY_FILE = "secret_key"  # noqa: S105 -- a file name, not a secret
 
 
@@ -77,6 +79,9 @@ class Settings:
     forwarded_for_hops: int = 0  # how many X-Forwarded-For entries they add (GCP's LB adds 2)
     port: int = 8000
     token_ttl: timedelta = timedelta(hours=24)
+    account_login_rate_limit: str | None = DEFAULT_ACCOUNT_RATE_LIMIT  # login attempts
+    max_api_tokens: int = 10  # live API tokens per account; a new one revokes the oldest
+    session_idle: timedelta = timedelta(minutes=60)  # within the 12 h absolute lifetime
     idempotency_ttl: timedelta = timedelta(hours=24)
     web_concurrency: int = 2 * (os.cpu_count() or 1)  # gunicorn worker processes
     threads: int = 4  # gunicorn threads per worker
@@ -144,6 +149,11 @@ class Settings:
             ),
             port=_int(env, "PORT", 8000, minimum=1, maximum=65535),
             token_ttl=timedelta(hours=_int(env, "MOVR_TOKEN_TTL_HOURS", 24, minimum=1)),
+            account_login_rate_limit=_account_rate_limit(env),
+            max_api_tokens=_int(env, "MOVR_MAX_API_TOKENS", 10, minimum=1, maximum=1000),
+            session_idle=timedelta(
+                minutes=_int(env, "MOVR_SESSION_IDLE_MINUTES", 60, minimum=1, maximum=12 * 60)
+            ),
             idempotency_ttl=timedelta(hours=_int(env, "MOVR_IDEMPOTENCY_TTL_HOURS", 24, minimum=1)),
             web_concurrency=_int(env, "WEB_CONCURRENCY", 2 * (os.cpu_count() or 1), minimum=1),
             threads=_int(env, "MOVR_THREADS", 4, minimum=1),
@@ -237,6 +247,16 @@ def _rate_limit(env: Mapping[str, str], name: str, default: str) -> str | None:
         raise ConfigError(
             f"{name}: {raw!r} is not a rate limit like '10 per minute;100 per hour' or 'off'"
         ) from exc
+    return raw
+
+
+def _account_rate_limit(env: Mapping[str, str]) -> str | None:
+    """The per-account login limit: windows of an hour at most, or guessing at an account
+    would lock its owner out of new logins for that long."""
+    name = "MOVR_ACCOUNT_RATE_LIMITS"
+    raw = _rate_limit(env, name, DEFAULT_ACCOUNT_RATE_LIMIT)
+    if raw is not None and any(item.get_expiry() > 3600 for item in parse_many(raw)):
+        raise ConfigError(f"{name}: {raw!r} has a window over an hour (lockouts must be short)")
     return raw
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -76,3 +77,29 @@ def test_region_urls_are_parsed(tmp_path: Path) -> None:
         "gcp-us-east1": "https://east.example",
         "gcp-europe-west1": "https://eu.example",
     }
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("MOVR_ACCOUNT_RATE_LIMITS", "lots"),
+        ("MOVR_ACCOUNT_RATE_LIMITS", "100 per day"),  # would lock an account out for a day
+        ("MOVR_MAX_API_TOKENS", "0"),
+        ("MOVR_SESSION_IDLE_MINUTES", "0"),
+        ("MOVR_SESSION_IDLE_MINUTES", "721"),  # beyond the 12 h a session lasts at most
+    ],
+)
+def test_bad_login_and_session_settings_fail_naming_the_variable(
+    tmp_path: Path, name: str, value: str
+) -> None:
+    with pytest.raises(ConfigError, match=name):
+        Settings.from_env(BASE | {"MOVR_DATA_DIR": str(tmp_path), name: value})
+
+
+def test_login_and_session_defaults(tmp_path: Path) -> None:
+    settings = Settings.from_env(BASE | {"MOVR_DATA_DIR": str(tmp_path)})
+    assert settings.account_login_rate_limit == "10 per minute"
+    assert settings.max_api_tokens == 10
+    assert settings.session_idle == timedelta(minutes=60)
+    off = Settings.from_env(BASE | {"MOVR_DATA_DIR": str(tmp_path), "MOVR_RATE_LIMITS": "off"})
+    assert off.account_login_rate_limit is None

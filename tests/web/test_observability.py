@@ -7,6 +7,7 @@ import io
 import json
 import logging
 import re
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -21,6 +22,7 @@ from movr.db.engine import Database, create_database
 from movr.logs import configure_logging
 from movr.models import User
 from movr.web.app import create_app
+from movr.web.auth import SEEN_KEY
 from tests.api.conftest import API, token_for
 from tests.factories import PASSWORD, make_user, make_vehicle
 from tests.web.conftest import log_in, post
@@ -83,6 +85,7 @@ def test_pages_fail_fast_with_503_when_the_database_is_gone(
     with create_app(settings, database=broken_db, hasher=hasher).test_client() as client:
         with client.session_transaction() as cookie:
             cookie["_user_id"] = "00000000-0000-0000-0000-000000000001"
+            cookie[SEEN_KEY] = int(time.time())  # a session in use, not an idle one
         response = client.get("/vehicles")
         assert response.status_code == 503
         assert "nowhere" not in response.get_data(as_text=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import time
 import uuid
 
 import pytest
@@ -20,6 +21,7 @@ from movr.db.units import read
 from movr.models import User, Vehicle
 from movr.services import vehicles
 from movr.web.app import create_app
+from movr.web.auth import SEEN_KEY
 from movr.web.limit_storage import DatabaseStorage
 from movr.web.security import is_safe_next
 from tests.factories import PASSWORD, make_user, make_vehicle
@@ -95,6 +97,36 @@ def test_safe_next_accepts_plain_paths_only() -> None:
     assert not is_safe_next("/\\evil")
     assert not is_safe_next("http://evil/")
     assert not is_safe_next(None)
+
+
+UNSAFE_NEXTS = [
+    "/rides\r\nSet-Cookie: x=1",
+    "/rides%0d%0aSet-Cookie:%20x=1",
+    "/rides\tx",
+    "\t/rides",
+    "/\x00rides",
+    "//evil.example",
+    "/\\evil.example",
+    "/%2f%2fevil.example",
+    "/%5cevil.example",
+    "https://evil.example/",
+    "rides",
+    " /rides",
+]
+
+
+@pytest.mark.parametrize("target", UNSAFE_NEXTS)
+def test_login_never_follows_an_unsafe_next(client: FlaskClient, user: User, target: str) -> None:
+    assert not is_safe_next(target)
+    form = {"username": user.username or "", "password": PASSWORD, "next": target}
+    response = post(client, "/login", form)
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/vehicles"
+
+
+def test_login_follows_a_safe_next(client: FlaskClient, user: User) -> None:
+    form = {"username": user.username or "", "password": PASSWORD, "next": "/rides?page=2"}
+    assert post(client, "/login", form).headers["Location"] == "/rides?page=2"
 
 
 def test_login_failure_is_generic(client: FlaskClient, user: User) -> None:
@@ -359,7 +391,7 @@ def test_a_session_signed_with_another_key_is_refused(app: Flask, user: User) ->
         log_in(browser, user)
         with browser.session_transaction() as real:
             token = real["_user_id"]
-    forged = serializer.dumps({"_user_id": token, "_fresh": True})
+    forged = serializer.dumps({"_user_id": token, "_fresh": True, SEEN_KEY: int(time.time())})
     with app.test_client() as client:
         client.set_cookie("movr_session", forged)
         response = client.get("/vehicles")

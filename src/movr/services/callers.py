@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from movr.services.tokens import LIVE_TOKEN, token_hash
+from movr.services.tokens import API, LIVE_TOKEN, SESSION, TokenKind, token_hash
 
 
 class UnknownCaller(Exception):
@@ -26,6 +26,7 @@ class Caller:
 
     user_id: uuid.UUID | None = None
     token_hash: str | None = None
+    token_kind: TokenKind = API  # where the token came from: a token counts only there
 
     @classmethod
     def of(cls, rider: Caller | uuid.UUID) -> Caller:
@@ -37,9 +38,18 @@ class Caller:
         """Whoever holds this API token (checked by the statement that uses it)."""
         return cls(token_hash=token_hash(token))
 
+    @classmethod
+    def session(cls, token: str) -> Caller:
+        """Whoever holds this browser session's token (from its cookie)."""
+        return cls(token_hash=token_hash(token), token_kind=SESSION)
+
     def parameters(self) -> dict[str, Any]:
         """The parameters of the `CALLER` CTE."""
-        return {"caller_id": self.user_id, "caller_token_hash": self.token_hash}
+        return {
+            "caller_id": self.user_id,
+            "caller_token_hash": self.token_hash,
+            "caller_token_kind": self.token_kind,
+        }
 
 
 # One row (the live account's id) or none. The token's scalar subquery runs once, before the
@@ -49,5 +59,6 @@ CALLER = f"""caller AS (
         WHERE users.deleted_at IS NULL AND users.id = coalesce(
             CAST(:caller_id AS uuid),
             (SELECT api_tokens.user_id FROM api_tokens
-             WHERE api_tokens.token_hash = CAST(:caller_token_hash AS text) AND {LIVE_TOKEN}))
+             WHERE api_tokens.token_hash = CAST(:caller_token_hash AS text)
+               AND api_tokens.kind = CAST(:caller_token_kind AS text) AND {LIVE_TOKEN}))
     )"""  # noqa: S608 -- constant SQL, no input

@@ -13,14 +13,15 @@ from movr.db.sql import Executor
 from movr.db.units import fresh_read, statement
 
 # The first hit opens a window of `expiry` seconds; hits after it ends start a new one. One
-# statement, so concurrent hits on one key serialize in the database.
+# statement, so concurrent hits on one key serialize in the database. A negative amount gives
+# hits back (a successful login's attempt) and never takes a count below zero.
 INCREMENT = text(
     """
     INSERT INTO rate_limit_counters AS c (city, key, hits, expires_at)
-    VALUES (:city, :key, :amount, now() + :expiry * interval '1 second')
+    VALUES (:city, :key, greatest(:amount, 0), now() + :expiry * interval '1 second')
     ON CONFLICT (city, key) DO UPDATE SET
         hits = CASE WHEN c.expires_at <= now() THEN excluded.hits
-                    ELSE c.hits + excluded.hits END,
+                    ELSE greatest(c.hits + :amount, 0) END,
         expires_at = CASE WHEN c.expires_at <= now() THEN excluded.expires_at
                           ELSE c.expires_at END
     RETURNING hits

@@ -9,8 +9,7 @@ from movr import __version__
 from movr.config import Settings
 from movr.db.engine import Database, create_database
 from movr.services.passwords import PasswordHasher, password_hasher
-from movr.web import api, consistency, errors, metrics, observability, security, ui
-from movr.web.auth import login_manager
+from movr.web import api, auth, consistency, errors, metrics, observability, security, ui
 from movr.web.runtime import EXTENSION_KEY, Runtime, count_statements
 
 csrf = CSRFProtect()
@@ -45,7 +44,7 @@ def create_app(
     observability.install(app, settings)
     security.install(app, settings)
     csrf.init_app(app)
-    login_manager.init_app(app)
+    auth.install(app)
     errors.install(app)
     consistency.install(app)
     app.register_blueprint(ui.create_blueprint())

@@ -1,7 +1,10 @@
 """Who is logged in: Flask-Login on revocable sessions (one read per request).
 
-The session cookie holds a token of the session's own (a row of api_tokens, as the API's bearer
-tokens): logging out revokes it, so a copy of the cookie kept from before is worth nothing.
+The session cookie holds a token of the session's own (a row of api_tokens of kind 'session',
+accepted only from this cookie): logging out revokes it, so a copy of the cookie kept from
+before is worth nothing. A session lasts 12 h from login at most (its token expires then), and
+ends sooner when unused for MOVR_SESSION_IDLE_MINUTES: the signed cookie carries when it was
+last seen, refreshed at most once a minute, so staying logged in costs no database write.
 Requests that only read check the session where they read (the region's replica: a logout
 reaches it within the replica's lag); requests that write check it on the primary, at once.
 """
@@ -9,6 +12,7 @@ reaches it within the replica's lag); requests that write check it on the primar
 from __future__ import annotations
 
 import functools
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -16,7 +20,7 @@ from datetime import datetime
 from typing import Any, TypeVar, cast
 
 import flask_login
-from flask import current_app, request, session
+from flask import Flask, current_app, request, session
 from flask_login import LoginManager, UserMixin, login_user, logout_user
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -31,6 +35,10 @@ ViewFunction = TypeVar("ViewFunction", bound=Callable[..., Any])
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Where Flask-Login keeps what get_id() returned: the session's token.
 SESSION_TOKEN_KEY = "_user_id"  # noqa: S105 -- a key's name, not a secret
+# When the session was last used (epoch seconds), in the signed cookie; rewritten (and so the
+# cookie sent again) only once it is this many seconds old: the idle time is exact to a minute.
+SEEN_KEY = "movr_seen"
+SEEN_REFRESH_SECONDS = 60
 
 login_manager = LoginManager()
 login_manager.login_view = "ui.login"
@@ -80,11 +88,11 @@ class CurrentUser(UserMixin):  # type: ignore[misc]  # Flask-Login ships no type
 def load_user(session_token: str) -> CurrentUser | None:
     """One read: the account of a live session (on the primary for requests that write). A
     revoked or expired session, or a deleted account, is logged out."""
-    account = runtime().run(account_lookup(), session_token)
+    account = runtime().run(account_lookup(), session_token, tokens.SESSION)
     return CurrentUser.from_model(account, session_token) if account is not None else None
 
 
-def account_lookup() -> Operation[[str], Account | None]:
+def account_lookup() -> Operation[[str, tokens.TokenKind], Account | None]:
     """How this request checks a session or token: where it reads, or on the primary when
     the request writes (so a revoked one is refused at once)."""
     return tokens.user_for_token if request.method in SAFE_METHODS else tokens.fresh_user_for_token
@@ -94,7 +102,7 @@ def session_caller() -> Caller | None:
     """The browser session's caller, unchecked, for a statement that checks it itself (the
     ride actions: one round trip instead of a lookup first); None without a session."""
     token = session.get(SESSION_TOKEN_KEY)
-    return Caller.bearer(token) if isinstance(token, str) else None
+    return Caller.session(token) if isinstance(token, str) else None
 
 
 login_manager.user_loader(load_user)
@@ -107,11 +115,12 @@ def start_session(user: CurrentUser) -> CurrentUser:
     if flask_login.current_user.is_authenticated:
         end_session(flask_login.current_user._get_current_object())
     ttl = current_app.permanent_session_lifetime
-    issued = runtime().run(tokens.issue_token, user.id, user.city, ttl)
+    issued = runtime().run(tokens.issue_token, user.id, user.city, ttl, tokens.SESSION)
     session.clear()
     session.permanent = True
     user = replace(user, session_token=issued.token)
     login_user(user)
+    session[SEEN_KEY] = int(clock())
     return user
 
 
@@ -141,3 +150,29 @@ def session_required(view: Callable[..., Any]) -> Callable[..., Any]:
         return view(*args, **kwargs)
 
     return guarded
+
+
+def clock() -> float:
+    """The time now (epoch seconds); tests replace it to move through idle periods."""
+    return time.time()
+
+
+def expire_idle_session() -> None:
+    """Before each request: forget a session unused for longer than the idle timeout (the
+    visitor is then logged out: sent to log in, or 401 from the API), else note that it was
+    seen. No database write: the token simply stops being presented, and still expires."""
+    if SESSION_TOKEN_KEY not in session:
+        return
+    now = clock()
+    seen = session.get(SEEN_KEY)
+    idle = runtime().settings.session_idle.total_seconds()
+    if not isinstance(seen, int) or now - seen > idle:
+        session.clear()
+    elif now - seen >= SEEN_REFRESH_SECONDS:
+        session[SEEN_KEY] = int(now)
+
+
+def install(app: Flask) -> None:
+    """Flask-Login and the idle timeout on the app."""
+    login_manager.init_app(app)
+    app.before_request(expire_idle_session)

@@ -152,7 +152,14 @@ class ReadMetrics:
         REPLICA_LAG.labels(self.region).set(-1 if state.lag is None else state.lag)
 
 
-WRITE_OPERATIONS = ("start_ride", "end_ride", "register", "issue_token", "add_vehicle")
+WRITE_OPERATIONS = (
+    "start_ride",
+    "end_ride",
+    "register",
+    "issue_token",
+    "issue_api_token",
+    "add_vehicle",
+)
 
 
 def publish_zeroes(region: str) -> None:

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from http import HTTPStatus
-from typing import Any, TypeVar, cast
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from flask import Flask, Response, request
 from flask.sessions import SecureCookieSessionInterface
@@ -16,15 +13,11 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from movr.config import DATABASE_STORAGE, Settings
 from movr.web import limit_storage
-from movr.web.runtime import runtime
 
 REGION_HEADER = "X-MovR-Region"
 MAX_REQUEST_BYTES = 64 * 1024
-UNLIMITED = "1000000 per second"  # what a disabled limiter is asked (it never checks)
 JSON_TYPES = frozenset({"application/json", "application/problem+json"})
 NO_STORE_TYPES = JSON_TYPES | {"text/html"}
-
-ViewFunction = TypeVar("ViewFunction", bound=Callable[..., Any])
 
 limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
 
@@ -107,15 +100,21 @@ def install(app: Flask, settings: Settings) -> None:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_NAME="movr_session",
-        # A session lasts 12 h from login however it is used (its token expires then: see
-        # web/auth.py), so the cookie is not renewed on every request either.
+        # A session lasts 12 h from login at most, however it is used (its token expires
+        # then), and less when idle; the cookie is re-sent only when that changes (web/auth.py).
         PERMANENT_SESSION_LIFETIME=12 * 3600,
         SESSION_REFRESH_EACH_REQUEST=False,
         MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
         MAX_FORM_MEMORY_SIZE=MAX_REQUEST_BYTES,
         MAX_FORM_PARTS=100,
         WTF_CSRF_TIME_LIMIT=None,  # tied to the session, which expires on its own
-        RATELIMIT_ENABLED=(settings.login_rate_limit, settings.register_rate_limit) != (None, None),
+        RATELIMIT_ENABLED=any(
+            (
+                settings.login_rate_limit,
+                settings.register_rate_limit,
+                settings.account_login_rate_limit,
+            )
+        ),
         # Counters that cannot be read or written (database or Redis down) let the request
         # through rather than turn it into a 500: a login needs the database anyway, and
         # answers 503 on its own when it is gone.
@@ -146,32 +145,22 @@ def install(app: Flask, settings: Settings) -> None:
         return response
 
 
-def _login_limit() -> str:
-    return runtime().settings.login_rate_limit or UNLIMITED
-
-
-def _register_limit() -> str:
-    return runtime().settings.register_rate_limit or UNLIMITED
-
-
-def _failed_login(response: Response) -> bool:
-    return response.status_code == HTTPStatus.UNAUTHORIZED
-
-
-def limit_login(view: ViewFunction) -> ViewFunction:
-    """Rate-limit failed logins per client (successful ones cost nothing)."""
-    limited = limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed_login)(view)
-    return cast(ViewFunction, limited)
-
-
-def limit_registration(view: ViewFunction) -> ViewFunction:
-    """Rate-limit registration attempts per client."""
-    return cast(ViewFunction, limiter.limit(_register_limit, methods=["POST"])(view))
-
-
 def is_safe_next(target: str | None) -> bool:
-    """True for same-site paths only: `/rides`, not `//evil.example` or `https://…`."""
-    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+    """True for same-site paths only: `/rides`, not `//evil.example` or `https://…`.
+
+    The raw string is judged, as it would go into the Location header: `urlsplit()` drops
+    CR, LF and TAB, so checking its output let a CR/LF through to a 500 (or a split
+    header). Percent-encoded forms are judged decoded too, as a browser may decode them.
+    """
+    if not target:
         return False
+    for candidate in (target, unquote(target)):
+        if (
+            not candidate.startswith("/")
+            or candidate.startswith("//")
+            or "\\" in candidate
+            or any(character.isspace() or not character.isprintable() for character in candidate)
+        ):
+            return False
     parts = urlsplit(target)
-    return not parts.scheme and not parts.netloc and "\\" not in target
+    return not parts.scheme and not parts.netloc

@@ -20,6 +20,7 @@ from movr.web.api.schemas import (
     Token,
 )
 from movr.web.auth import CurrentUser, end_session
+from movr.web.login_limits import count_account_attempt, login_succeeded
 from movr.web.regions import requested_city, served_here
 from movr.web.runtime import runtime
 
@@ -70,8 +71,17 @@ def register(body: Registration) -> Me:
 def create_token(body: Credentials) -> Token:
     """Exchange username and password for a token (generic error on any mismatch)."""
     app = runtime()
+    count_account_attempt(body.username)
     account = users.authenticate(app, app.hasher, body.username, body.password)
-    issued = app.run(tokens.issue_token, account.id, account.city, app.settings.token_ttl)
+    settings = app.settings
+    issued = app.run(
+        tokens.issue_api_token,
+        account.id,
+        account.city,
+        settings.token_ttl,
+        settings.max_api_tokens,
+    )
+    login_succeeded(body.username)
     return Token(token=issued.token, expires_at=issued.expires_at, user=me_out(account))
 
 

@@ -7,6 +7,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms import ValidationError as WTFormsValidationError
 
+from movr.services import tokens
 from movr.services.callers import Caller
 from movr.web.auth import SAFE_METHODS, CurrentUser, account_lookup, session_caller
 from movr.web.runtime import runtime
@@ -39,7 +40,7 @@ def authenticate() -> CurrentUser:
     """The calling user; Unauthenticated or CsrfRequired otherwise."""
     token = bearer_token()
     if token is not None:
-        account = runtime().run(account_lookup(), token)
+        account = runtime().run(account_lookup(), token, tokens.API)
         if account is None:
             raise Unauthenticated(INVALID_TOKEN)
         caller = CurrentUser.from_model(account)

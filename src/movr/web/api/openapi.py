@@ -19,7 +19,7 @@ from movr.web import consistency
 from movr.web.api.auth import authenticate, identify
 from movr.web.api.problems import MEDIA_TYPE, from_validation_error
 from movr.web.api.schemas import Problem
-from movr.web.security import limit_login, limit_registration
+from movr.web.login_limits import limit_login, limit_registration
 
 JSON = "application/json"
 ALWAYS = (500, 503)
@@ -236,7 +236,11 @@ def build_spec(
                 "bearer": {
                     "type": "http",
                     "scheme": "bearer",
-                    "description": "POST /api/v1/auth/token",
+                    "description": (
+                        "A token from POST /api/v1/auth/token (a browser session's token is "
+                        "refused here). An account keeps at most MOVR_MAX_API_TOKENS (default "
+                        "10) live tokens: a new one beyond that revokes the oldest."
+                    ),
                 }
             },
         },

@@ -10,8 +10,14 @@ from wtforms import SelectChoice
 from movr.services import users
 from movr.services.errors import InvalidCredentials, InvalidInput, UsernameTaken
 from movr.web.auth import CurrentUser, end_session, login_required, start_session
+from movr.web.login_limits import (
+    count_account_attempt,
+    limit_login,
+    limit_registration,
+    login_succeeded,
+)
 from movr.web.runtime import runtime
-from movr.web.security import is_safe_next, limit_login, limit_registration
+from movr.web.security import is_safe_next
 from movr.web.ui.forms import ActionForm, LoginForm, RegisterForm, fail, text
 from movr.web.ui.helpers import me, see_other
 
@@ -31,6 +37,7 @@ def login() -> BaseResponse | str | tuple[str, int]:
         status = 422 if request.method == "POST" else 200
         return render_template("login.html", form=form), status
     app = runtime()
+    count_account_attempt(text(form.username))
     try:
         account = users.authenticate(app, app.hasher, text(form.username), text(form.password))
         user = CurrentUser.from_model(account)
@@ -38,6 +45,7 @@ def login() -> BaseResponse | str | tuple[str, int]:
         fail(form.password, error.message)
         return render_template("login.html", form=form), 401
     start_session(user)
+    login_succeeded(text(form.username))
     flash(f"Welcome back, {user.first_name}.", "success")
     target = text(form.next)
     return see_other(target if is_safe_next(target) else url_for("ui.vehicles"))

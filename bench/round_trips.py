@@ -117,10 +117,10 @@ def table(alone: Counts, replicated: Counts) -> str:
         "",
         "A login (page or API) also pays its limits, on the primary: one atomic count per "
         "window of the client's limit (2) and of the account's (1) before the password check, "
-        "the client's attempts given back after a success (2), and Flask-Limiter's read of a "
-        "window for the X-RateLimit headers (2). An API token is issued in a transaction that "
-        "also revokes the account's tokens beyond the cap (BEGIN, INSERT, UPDATE, COMMIT). "
-        "A read that carries the client's own last "
+        "and the client's attempts given back after a success (2); each count answers with its "
+        "window, so the X-RateLimit headers cost nothing more. An API token is one statement "
+        "that also counts the account's live tokens; only a login over the cap pays a second "
+        "one, revoking the oldest. A read that carries the client's own last "
         "write first asks the standby whether it shows it (1 statement there, once per request, "
         "never on the primary).",
         END,

@@ -7,6 +7,8 @@ serving region (its first city, `city` below), like idempotency keys: local writ
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from sqlalchemy import text
 
 from movr.db.sql import Executor
@@ -24,7 +26,7 @@ INCREMENT = text(
                     ELSE greatest(c.hits + :amount, 0) END,
         expires_at = CASE WHEN c.expires_at <= now() THEN excluded.expires_at
                           ELSE c.expires_at END
-    RETURNING hits
+    RETURNING hits, extract(epoch FROM expires_at) AS ends_at
     """
 )
 LIVE = "FROM rate_limit_counters WHERE city = :city AND key = :key AND expires_at > now()"
@@ -35,13 +37,20 @@ RESET = text("DELETE FROM rate_limit_counters WHERE city = :city")
 ALIVE = text("SELECT 1")
 
 
+class Window(NamedTuple):
+    """A key's count in its current window, and when that window ends (epoch seconds)."""
+
+    hits: int
+    ends_at: float
+
+
 @statement
-def hit(executor: Executor, city: str, key: str, expiry: int, amount: int = 1) -> int:
-    """Count `amount` hits on `key`; its total in the current window."""
-    hits = executor.execute(
+def hit(executor: Executor, city: str, key: str, expiry: int, amount: int = 1) -> Window:
+    """Count `amount` hits on `key`; its window as counted."""
+    row = executor.execute(
         INCREMENT, {"city": city, "key": key, "expiry": expiry, "amount": amount}
-    ).scalar_one()
-    return int(hits)
+    ).one()
+    return Window(int(row.hits), float(row.ends_at))
 
 
 @fresh_read

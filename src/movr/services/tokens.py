@@ -8,13 +8,12 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
-from sqlalchemy import func, insert, literal, select, text, update
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, func, insert, literal, null, select, text, update
 
 from movr.db.sql import Executor, with_result_columns
-from movr.db.units import fresh, note_write, read, statement, transaction
+from movr.db.units import fresh, note_write, read, statement
 from movr.models import ApiToken, User
 from movr.services.errors import InvalidCredentials
 from movr.services.users import ACCOUNT_COLUMNS, ACCOUNT_FIELDS, Account
@@ -45,9 +44,16 @@ SESSION: TokenKind = "session"
 
 
 def _insert_token(
-    executor: Executor, user_id: uuid.UUID, city: str, ttl: timedelta, kind: TokenKind
-) -> tuple[uuid.UUID, IssuedToken]:
-    """Insert a new token of `kind` for the live user `user_id`: its id and the token."""
+    executor: Executor,
+    user_id: uuid.UUID,
+    city: str,
+    ttl: timedelta,
+    kind: TokenKind,
+    *,
+    also: ColumnElement[Any] | None = None,
+) -> tuple[IssuedToken, Any]:
+    """Insert a new token of `kind` for the live user `user_id`: the token, and the value of
+    `also` (a scalar computed in the same statement, on the rows as they were before it)."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     live_user = select(
         literal(user_id), literal(city), literal(token_hash(token)), literal(kind), func.now() + ttl
@@ -55,12 +61,12 @@ def _insert_token(
     issued = executor.execute(
         insert(ApiToken)
         .from_select(["user_id", "city", "token_hash", "kind", "expires_at"], live_user)
-        .returning(ApiToken.id, ApiToken.expires_at, func.txid_current())
+        .returning(ApiToken.expires_at, func.txid_current(), also if also is not None else null())
     ).first()
     if issued is None:
         raise InvalidCredentials("Invalid username or password.")
-    note_write(executor, issued[2])
-    return issued[0], IssuedToken(token, issued[1])
+    note_write(executor, issued[1])
+    return IssuedToken(token, issued[0]), issued[2]
 
 
 @statement
@@ -73,33 +79,62 @@ def issue_token(
 
     Bearer tokens of the API and the pages' sessions alike: either can be revoked on its own.
     """
-    return _insert_token(executor, user_id, city, ttl, kind)[1]
+    return _insert_token(executor, user_id, city, ttl, kind)[0]
 
 
-# The account's live API tokens beyond the newest `keep` (besides the one just issued).
+def _live_api_tokens(user_id: uuid.UUID) -> ColumnElement[Any]:
+    return (
+        select(func.count())
+        .select_from(ApiToken)
+        .where(ApiToken.user_id == user_id, ApiToken.kind == API, text(LIVE_TOKEN))
+        .scalar_subquery()
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ApiTokenIssued:
+    """A new API token, and whether the account now holds more live ones than its cap."""
+
+    issued: IssuedToken
+    over_cap: bool
+
+
+@statement
+def issue_api_token(
+    executor: Executor, user_id: uuid.UUID, city: str, ttl: timedelta, cap: int
+) -> ApiTokenIssued:
+    """A new API token, as `issue_token`, in the same one statement counting the account's
+    other live API tokens: over `cap`, `revoke_surplus` revokes the oldest (a script that logs
+    in again and again cannot pile them up)."""
+    issued, others = _insert_token(
+        executor, user_id, city, ttl, API, also=_live_api_tokens(user_id)
+    )
+    return ApiTokenIssued(issued, over_cap=int(others) >= cap)
+
+
+# The account's live API tokens beyond its newest `keep`.
 REVOKE_SURPLUS = text(
     f"""
     UPDATE api_tokens SET revoked_at = now()
     WHERE id IN (
         SELECT api_tokens.id FROM api_tokens
-        WHERE api_tokens.user_id = :user_id AND api_tokens.kind = 'api'
-          AND api_tokens.id <> :issued AND {LIVE_TOKEN}
+        WHERE api_tokens.user_id = :user_id AND api_tokens.kind = 'api' AND {LIVE_TOKEN}
         ORDER BY api_tokens.created_at DESC, api_tokens.id DESC
         OFFSET :keep)
     """  # noqa: S608 -- constant SQL
 )
 
 
-@transaction
-def issue_api_token(
-    session: Session, user_id: uuid.UUID, city: str, ttl: timedelta, cap: int
-) -> IssuedToken:
-    """A new API token, as `issue_token`; the account keeps at most `cap` live API tokens,
-    its oldest revoked (a script that logs in again and again cannot pile them up). One
-    SERIALIZABLE transaction, so concurrent logins of one account cannot exceed the cap."""
-    issued_id, issued = _insert_token(session, user_id, city, ttl, API)
-    session.execute(REVOKE_SURPLUS, {"user_id": user_id, "issued": issued_id, "keep": cap - 1})
-    return issued
+@statement
+def revoke_surplus(executor: Executor, user_id: uuid.UUID, keep: int) -> None:
+    """Revoke the account's live API tokens beyond its newest `keep`.
+
+    A second statement only when a login went over the cap, not a transaction around every
+    login: two logins at the same moment may both see room and leave one token too many, which
+    the next login over the cap takes back. (One statement cannot both insert the token and
+    revoke others: CockroachDB refuses two changes of one table in a statement.)
+    """
+    executor.execute(REVOKE_SURPLUS, {"user_id": user_id, "keep": keep})
 
 
 ACCOUNT_FOR_TOKEN = with_result_columns(

@@ -5,12 +5,16 @@ four times its limit; Redis shares counts but is one more service to run. Here e
 every instance of a region share one counter per key, each operation one statement through the
 retry helper (a login attempt costs a few of them, next to ~56 ms of password hashing). The
 counters and their SQL are a service: services/rate_limits.py.
+
+A count answers with its window, which the request keeps (`flask.g`): the X-RateLimit headers
+and Retry-After that Flask-Limiter reads after counting cost no second trip to the database.
 """
 
 from __future__ import annotations
 
 import time
 
+from flask import g
 from limits.storage import Storage
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -38,16 +42,26 @@ class DatabaseStorage(Storage):
 
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
         """Count `amount` hits on `key`; its total in the current window."""
-        return runtime().run(rate_limits.hit, _region_city(), key, expiry, amount)
+        window = runtime().run(rate_limits.hit, _region_city(), key, expiry, amount)
+        _counted()[key] = window
+        return window.hits
 
     def get(self, key: str) -> int:
         """Hits on `key` in the current window."""
+        window = _counted().get(key)
+        if window is not None:
+            return window.hits if window.ends_at > time.time() else 0
         return runtime().run(rate_limits.hits, _region_city(), key)
 
     def get_expiry(self, key: str) -> float:
         """When the current window of `key` ends (epoch seconds; now if there is none)."""
-        ends = runtime().run(rate_limits.window_end, _region_city(), key)
-        return ends if ends is not None else time.time()
+        window = _counted().get(key)
+        ends = (
+            window.ends_at
+            if window is not None
+            else runtime().run(rate_limits.window_end, _region_city(), key)
+        )
+        return ends if ends is not None and ends > time.time() else time.time()
 
     def check(self) -> bool:
         """True when the database answers."""
@@ -58,9 +72,17 @@ class DatabaseStorage(Storage):
 
     def reset(self) -> int | None:
         """Forget every counter of this region."""
+        _counted().clear()
         runtime().run(rate_limits.reset, _region_city())
         return None
 
     def clear(self, key: str) -> None:
         """Forget the counter of `key`."""
+        _counted().pop(key, None)
         runtime().run(rate_limits.clear, _region_city(), key)
+
+
+def _counted() -> dict[str, rate_limits.Window]:
+    """The windows this request has counted, by key."""
+    counted: dict[str, rate_limits.Window] = g.setdefault("movr_limit_windows", {})
+    return counted

@@ -74,14 +74,12 @@ def create_token(body: Credentials) -> Token:
     count_account_attempt(body.username)
     account = users.authenticate(app, app.hasher, body.username, body.password)
     settings = app.settings
-    issued = app.run(
-        tokens.issue_api_token,
-        account.id,
-        account.city,
-        settings.token_ttl,
-        settings.max_api_tokens,
-    )
+    cap = settings.max_api_tokens
+    new = app.run(tokens.issue_api_token, account.id, account.city, settings.token_ttl, cap)
+    if new.over_cap:
+        app.run(tokens.revoke_surplus, account.id, cap)
     login_succeeded(body.username)
+    issued = new.issued
     return Token(token=issued.token, expires_at=issued.expires_at, user=me_out(account))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 from pathlib import Path
 
 import pytest
@@ -38,7 +39,11 @@ def test_a_file_replaces_the_map_everywhere(tmp_path: Path) -> None:
         )
     )
     settings = Settings.from_env(
-        {"SECRET_KEY": "x" * 32, "MOVR_DATA_DIR": str(tmp_path), "MOVR_REGION_MAP": str(path)}
+        {
+            "SECRET_KEY": secrets.token_urlsafe(32),
+            "MOVR_DATA_DIR": str(tmp_path),
+            "MOVR_REGION_MAP": str(path),
+        }
     )
     assert settings.region == "aws-ap-southeast2"
     assert settings.cities == ("sydney",)

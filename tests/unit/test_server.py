@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import secrets
 
 import pytest
 from flask import Flask
@@ -14,7 +15,7 @@ from movr.web import server
 def test_a_worker_freezes_its_long_lived_objects_out_of_the_collectors_reach(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    settings = Settings.from_env({"SECRET_KEY": "x" * 32})
+    settings = Settings.from_env({"SECRET_KEY": secrets.token_urlsafe(32)})
     monkeypatch.setattr(server, "create_app", lambda _settings: Flask("worker"))
     monkeypatch.setattr(server, "configure_logging", lambda _settings: None)
     try:

@@ -142,7 +142,7 @@ class Settings:
             retry=RetryPolicy(max_attempts=_int(env, "MOVR_TX_MAX_ATTEMPTS", 10, minimum=1)),
             statement_timeout_ms=_int(env, "MOVR_STATEMENT_TIMEOUT_MS", 5000, minimum=0),
             pool_size=_int(env, "MOVR_DB_POOL_SIZE", 10, minimum=1),
-            follower_reads=_bool(env, "MOVR_FOLLOWER_READS", default=False),
+            follower_reads=_follower_reads(env),
             read_database_url=_database_url(env, "MOVR_READ_DATABASE_URL"),
             max_replica_lag_ms=_int(env, "MOVR_MAX_REPLICA_LAG_MS", 1000, minimum=0),
             replica_wait_ms=_int(env, "MOVR_REPLICA_WAIT_MS", 500, minimum=0, maximum=10_000),
@@ -198,6 +198,22 @@ def _database_url(env: Mapping[str, str], name: str) -> str | None:
             f"got scheme {scheme!r}"
         )
     return url
+
+
+def _follower_reads(env: Mapping[str, str]) -> bool:
+    """Follower reads exist on CockroachDB only; elsewhere the setting would silently do nothing."""
+    wanted = _bool(env, "MOVR_FOLLOWER_READS", default=False)
+    if not wanted:
+        return False
+    url = _database_url(env, "DATABASE_URL") or ""
+    if not url.startswith("cockroachdb+"):
+        raise ConfigError(
+            "MOVR_FOLLOWER_READS: needs a CockroachDB DATABASE_URL (cockroachdb://…); "
+            "on PostgreSQL set MOVR_READ_DATABASE_URL to a hot standby instead"
+        )
+    if env.get("MOVR_READ_DATABASE_URL"):
+        raise ConfigError("MOVR_FOLLOWER_READS: set it or MOVR_READ_DATABASE_URL, not both")
+    return True
 
 
 def _secret_key(env: Mapping[str, str], environment: Environment, data_dir: Path) -> str:

@@ -48,6 +48,7 @@ def test_development_generates_and_keeps_a_secret_key(tmp_path: Path) -> None:
         ("MOVR_REGION_URLS", "nowhere=https://x"),
         ("MOVR_LOG_FORMAT", "xml"),
         ("MOVR_FOLLOWER_READS", "maybe"),
+        ("MOVR_FOLLOWER_READS", "true"),  # with no CockroachDB URL
         ("SECRET_KEY", "short"),
         ("MOVR_RATE_LIMIT_STORAGE", "bogus://x"),
         ("MOVR_RATE_LIMIT_STORAGE", "redis"),
@@ -140,3 +141,14 @@ def test_production_accepts_random_secret_keys(tmp_path: Path, make_key: Callabl
 def test_development_takes_any_key_of_length(tmp_path: Path) -> None:
     env = {"MOVR_DATA_DIR": str(tmp_path), "SECRET_KEY": "changeme-changeme"}
     assert Settings.from_env(env, development=True).secret_key == "changeme-changeme"
+
+
+def test_follower_reads_need_cockroachdb_alone(tmp_path: Path) -> None:
+    env = BASE | {
+        "MOVR_DATA_DIR": str(tmp_path),
+        "DATABASE_URL": "cockroachdb://root@crdb:26257/movr",
+        "MOVR_FOLLOWER_READS": "true",
+    }
+    assert Settings.from_env(env).follower_reads
+    with pytest.raises(ConfigError, match=r"MOVR_FOLLOWER_READS: .* not both"):
+        Settings.from_env(env | {"MOVR_READ_DATABASE_URL": "postgresql://u@standby/movr"})

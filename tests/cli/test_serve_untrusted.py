@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.processes import free_port, wait_for
+from tests.processes import free_port, start_serve, wait_for
 
 SECRET = "an-untrusted-test-key-0123456789-q"
 SPOOFED = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
@@ -23,21 +20,8 @@ SPOOFED = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
 def serving(data_dir: Path, **env: str) -> Iterator[str]:
     """`movr serve` on a free port, its database a port where nothing listens."""
     port = free_port()
-    environment = dict(
-        os.environ,
-        DATABASE_URL=f"postgresql://movr@127.0.0.1:{free_port()}/movr?connect_timeout=1",
-        SECRET_KEY=SECRET,
-        PORT=str(port),
-        MOVR_DATA_DIR=str(data_dir),
-        WEB_CONCURRENCY="1",
-        **env,
-    )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "movr.cli", "serve", "--host", "127.0.0.1"],
-        env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    dead = f"postgresql://movr@127.0.0.1:{free_port()}/movr?connect_timeout=1"
+    process = start_serve(port, data_dir, dead, SECRET_KEY=SECRET, WEB_CONCURRENCY="1", **env)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_for(f"{base}/healthz", process)

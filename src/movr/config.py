@@ -275,11 +275,13 @@ def _rate_limit_storage(env: Mapping[str, str]) -> str:
         known = ", ".join(s for s in sorted(LIMIT_STORAGE_SCHEMES) if not s.startswith("async+"))
         raise ConfigError(f"{name}: {uri!r} is not 'database' or a storage URI ({known}://…)")
     # Checked here, not when the first worker boots: `limits` imports its driver lazily.
-    needed = getattr(storage, "DEPENDENCIES", [])
-    modules = [m.split(".")[0] for m in needed]
-    present = [m for m in modules if find_spec(m) is not None]
-    if modules and (not present if isinstance(needed, dict) else len(present) < len(modules)):
-        raise ConfigError(f"{name}: {scheme}:// needs the Python package {' or '.join(modules)}")
+    # A storage lists its drivers; one serving several schemes (redis://, valkey://) uses the
+    # driver its scheme is named after.
+    drivers = {m.split(".")[0] for m in getattr(storage, "DEPENDENCIES", [])}
+    needed = {d for d in drivers if scheme.startswith(d)} or drivers
+    missing = sorted(d for d in needed if find_spec(d) is None)
+    if missing:
+        raise ConfigError(f"{name}: {scheme}:// needs the Python package {', '.join(missing)}")
     return uri
 
 

@@ -54,6 +54,7 @@ def test_development_generates_and_keeps_a_secret_key(tmp_path: Path) -> None:
         ("MOVR_RATE_LIMIT_STORAGE", "redis"),
         ("MOVR_RATE_LIMIT_STORAGE", "async+redis://localhost"),
         ("MOVR_RATE_LIMIT_STORAGE", "memcached://localhost:11211"),  # pymemcache not installed
+        ("MOVR_RATE_LIMIT_STORAGE", "valkey://localhost:6379"),  # valkey not installed
         ("MOVR_TILE_URL", "ftp://tiles.example/{z}/{x}/{y}.png"),
         ("MOVR_TILE_URL", "https://tiles.example/tile.png"),
         ("MOVR_TILE_URL", "tiles/{z}/{x}/{y}.png"),

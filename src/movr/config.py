@@ -159,7 +159,7 @@ class Settings:
             web_concurrency=_int(env, "WEB_CONCURRENCY", 2 * (os.cpu_count() or 1), minimum=1),
             threads=_int(env, "MOVR_THREADS", 4, minimum=1),
             metrics_token=_metrics_token(env),
-            metrics_dir=_path(env, "PROMETHEUS_MULTIPROC_DIR"),
+            metrics_dir=_metrics_dir(env),
             db_pre_ping=_bool(env, "MOVR_DB_PRE_PING", default=False),
         )
 
@@ -377,9 +377,22 @@ def _int(
     return value
 
 
-def _path(env: Mapping[str, str], name: str) -> Path | None:
+def _metrics_dir(env: Mapping[str, str]) -> Path | None:
+    """A folder for the workers' metric files: `movr serve` empties it at start, so it must hold
+    nothing else (a mistyped path to a real folder would lose that folder)."""
+    name = "PROMETHEUS_MULTIPROC_DIR"
     raw = env.get(name)
-    return Path(raw).resolve() if raw else None
+    if not raw:
+        return None
+    path = Path(raw).resolve()
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"{name}: {path} is not a folder")
+    if path.is_dir() and any(entry.suffix != ".db" for entry in path.iterdir()):
+        raise ConfigError(
+            f"{name}: {path} holds more than metric files (*.db), and it is emptied at start: "
+            "give it a folder of its own"
+        )
+    return path
 
 
 def _bool(env: Mapping[str, str], name: str, *, default: bool) -> bool:

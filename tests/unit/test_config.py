@@ -153,3 +153,17 @@ def test_follower_reads_need_cockroachdb_alone(tmp_path: Path) -> None:
     assert Settings.from_env(env).follower_reads
     with pytest.raises(ConfigError, match=r"MOVR_FOLLOWER_READS: .* not both"):
         Settings.from_env(env | {"MOVR_READ_DATABASE_URL": "postgresql://u@standby/movr"})
+
+
+def test_the_metrics_folder_must_hold_only_metric_files(tmp_path: Path) -> None:
+    folder = tmp_path / "metrics"
+    env = BASE | {"MOVR_DATA_DIR": str(tmp_path), "PROMETHEUS_MULTIPROC_DIR": str(folder)}
+    assert Settings.from_env(env).metrics_dir == folder  # not there yet: made at start
+    folder.mkdir()
+    (folder / "counter_123.db").touch()
+    assert Settings.from_env(env).metrics_dir == folder
+    (folder / "notes.txt").touch()  # someone's folder: `movr serve` would empty it
+    with pytest.raises(ConfigError, match=r"PROMETHEUS_MULTIPROC_DIR: .* folder of its own"):
+        Settings.from_env(env)
+    with pytest.raises(ConfigError, match=r"PROMETHEUS_MULTIPROC_DIR: .* not a folder"):
+        Settings.from_env(env | {"PROMETHEUS_MULTIPROC_DIR": str(folder / "notes.txt")})

@@ -2,24 +2,30 @@
 
 from __future__ import annotations
 
-import math
 import os
 import secrets
-from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from importlib.util import find_spec
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 from urllib.parse import urlsplit
 
 from limits import parse_many
-from limits.storage import SCHEMES as LIMIT_STORAGE_SCHEMES  # type: ignore[attr-defined]
 
+from movr.config_checks import (
+    GENERATE_SECRET,
+    attribution_problem,
+    metrics_dir_problem,
+    metrics_token_problem,
+    secret_weakness,
+    storage_problem,
+    tile_url_problem,
+)
 from movr.regions import RegionMap, RegionMapError
 
 Environment = Literal["production", "development"]
+T = TypeVar("T")
 LogFormat = Literal["json", "console"]
 
 DEFAULT_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
@@ -29,13 +35,6 @@ DEFAULT_TILE_ATTRIBUTION = "&copy; OpenStreetMap contributors"
 DEFAULT_LOGIN_RATE_LIMIT = "10 per minute;100 per hour"
 DEFAULT_REGISTER_RATE_LIMIT = "30 per minute;300 per hour"
 _SECRET_KEY_FILE = "secret_key"  # noqa: S105 -- a file name, not a secret
-GENERATE_SECRET = "python -c 'import secrets; print(secrets.token_urlsafe(48))'"  # noqa: S105 -- a command, not a secret
-# A key's estimated entropy (Shannon, per character, times its length) must reach this: a
-# 22-character token_urlsafe reaches ~90 bits, `changeme-changeme` ~50, 32 times `x` none.
-MIN_SECRET_BITS = 64
-# Words found in keys copied from examples; each long enough never to turn up in a random key.
-SECRET_PLACEHOLDERS = ("changeme", "change-me", "change_me", "password", "placeholder", "example")
-MAX_TILE_ATTRIBUTION = 500
 
 
 class ConfigError(ValueError):
@@ -128,8 +127,16 @@ class Settings:
                 env, "MOVR_REGISTER_RATE_LIMITS", DEFAULT_REGISTER_RATE_LIMIT
             ),
             rate_limit_storage=_rate_limit_storage(env),
-            tile_url=_tile_url(env),
-            tile_attribution=_tile_attribution(env),
+            tile_url=_checked(
+                "MOVR_TILE_URL",
+                (env.get("MOVR_TILE_URL") or DEFAULT_TILE_URL).strip(),
+                tile_url_problem,
+            ),
+            tile_attribution=_checked(
+                "MOVR_TILE_ATTRIBUTION",
+                (env.get("MOVR_TILE_ATTRIBUTION") or DEFAULT_TILE_ATTRIBUTION).strip(),
+                attribution_problem,
+            ),
             log_format=_choice(  # type: ignore[arg-type]
                 env,
                 "MOVR_LOG_FORMAT",
@@ -158,8 +165,10 @@ class Settings:
             idempotency_ttl=timedelta(hours=_int(env, "MOVR_IDEMPOTENCY_TTL_HOURS", 24, minimum=1)),
             web_concurrency=_int(env, "WEB_CONCURRENCY", 2 * (os.cpu_count() or 1), minimum=1),
             threads=_int(env, "MOVR_THREADS", 4, minimum=1),
-            metrics_token=_metrics_token(env),
-            metrics_dir=_metrics_dir(env),
+            metrics_token=_checked(
+                "MOVR_METRICS_TOKEN", env.get("MOVR_METRICS_TOKEN") or None, metrics_token_problem
+            ),
+            metrics_dir=_checked("PROMETHEUS_MULTIPROC_DIR", _path(env), metrics_dir_problem),
             db_pre_ping=_bool(env, "MOVR_DB_PRE_PING", default=False),
         )
 
@@ -244,79 +253,6 @@ def _secret_key(env: Mapping[str, str], environment: Environment, data_dir: Path
     return key
 
 
-def secret_bits(key: str) -> float:
-    """Estimated entropy of a key in bits: Shannon's per character, times the length."""
-    counts = Counter(key).values()
-    return -sum(n * math.log2(n / len(key)) for n in counts)
-
-
-def secret_weakness(key: str) -> str | None:
-    """Why a signing key looks guessable, or None when it looks random."""
-    lowered = key.lower()
-    placeholder = next((word for word in SECRET_PLACEHOLDERS if word in lowered), None)
-    if placeholder is not None:
-        return f"it contains the placeholder {placeholder!r}"
-    if (key + key).find(key, 1) < len(key):  # found inside itself: a shorter part repeated
-        return "it repeats a shorter part"
-    if secret_bits(key) < MIN_SECRET_BITS:
-        return f"it looks like {secret_bits(key):.0f} bits of randomness, under {MIN_SECRET_BITS}"
-    return None
-
-
-def _rate_limit_storage(env: Mapping[str, str]) -> str:
-    """`database`, or a storage URI that Flask-Limiter can use in this install."""
-    name = "MOVR_RATE_LIMIT_STORAGE"
-    uri = (env.get(name) or DATABASE_STORAGE).strip()
-    if uri == DATABASE_STORAGE:
-        return uri
-    scheme, sep, _ = uri.partition("://")
-    storage = LIMIT_STORAGE_SCHEMES.get(scheme) if sep else None
-    if storage is None or scheme.startswith("async+"):
-        known = ", ".join(s for s in sorted(LIMIT_STORAGE_SCHEMES) if not s.startswith("async+"))
-        raise ConfigError(f"{name}: {uri!r} is not 'database' or a storage URI ({known}://…)")
-    # Checked here, not when the first worker boots: `limits` imports its driver lazily.
-    # A storage lists its drivers; one serving several schemes (redis://, valkey://) uses the
-    # driver its scheme is named after.
-    drivers = {m.split(".")[0] for m in getattr(storage, "DEPENDENCIES", [])}
-    needed = {d for d in drivers if scheme.startswith(d)} or drivers
-    missing = sorted(d for d in needed if find_spec(d) is None)
-    if missing:
-        raise ConfigError(f"{name}: {scheme}:// needs the Python package {', '.join(missing)}")
-    return uri
-
-
-def _tile_url(env: Mapping[str, str]) -> str:
-    """An http(s) tile URL template with {z}, {x} and {y} (Leaflet's syntax)."""
-    url = (env.get("MOVR_TILE_URL") or DEFAULT_TILE_URL).strip()
-    parts = urlsplit(url.replace("{s}", "a"))
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigError(f"MOVR_TILE_URL: {url!r} is not an http(s) URL")
-    missing = [p for p in ("{z}", "{x}", "{y}") if p not in url]
-    if missing:
-        raise ConfigError(f"MOVR_TILE_URL: {url!r} lacks {', '.join(missing)}")
-    return url
-
-
-def _tile_attribution(env: Mapping[str, str]) -> str:
-    raw = (env.get("MOVR_TILE_ATTRIBUTION") or DEFAULT_TILE_ATTRIBUTION).strip()
-    if not raw or len(raw) > MAX_TILE_ATTRIBUTION:
-        # Tile servers' licences ask for their attribution to be shown: it may not be blank.
-        raise ConfigError(f"MOVR_TILE_ATTRIBUTION: 1 to {MAX_TILE_ATTRIBUTION} characters")
-    return raw
-
-
-def _metrics_token(env: Mapping[str, str]) -> str | None:
-    """A bearer token for /metrics: long and without spaces (it travels in a header)."""
-    token = env.get("MOVR_METRICS_TOKEN")
-    if not token:
-        return None
-    if len(token) < 16 or any(c.isspace() for c in token):
-        raise ConfigError(
-            f"MOVR_METRICS_TOKEN: use at least 16 characters and no spaces ({GENERATE_SECRET})"
-        )
-    return token
-
-
 def _region_urls(env: Mapping[str, str], region_map: RegionMap) -> dict[str, str]:
     """Parse `region=https://host,region=https://host`."""
     raw = env.get("MOVR_REGION_URLS", "").strip()
@@ -377,22 +313,24 @@ def _int(
     return value
 
 
-def _metrics_dir(env: Mapping[str, str]) -> Path | None:
-    """A folder for the workers' metric files: `movr serve` empties it at start, so it must hold
-    nothing else (a mistyped path to a real folder would lose that folder)."""
-    name = "PROMETHEUS_MULTIPROC_DIR"
-    raw = env.get(name)
-    if not raw:
-        return None
-    path = Path(raw).resolve()
-    if path.exists() and not path.is_dir():
-        raise ConfigError(f"{name}: {path} is not a folder")
-    if path.is_dir() and any(entry.suffix != ".db" for entry in path.iterdir()):
-        raise ConfigError(
-            f"{name}: {path} holds more than metric files (*.db), and it is emptied at start: "
-            "give it a folder of its own"
-        )
-    return path
+def _rate_limit_storage(env: Mapping[str, str]) -> str:
+    uri = (env.get("MOVR_RATE_LIMIT_STORAGE") or DATABASE_STORAGE).strip()
+    if uri == DATABASE_STORAGE:
+        return uri
+    return _checked("MOVR_RATE_LIMIT_STORAGE", uri, storage_problem)
+
+
+def _path(env: Mapping[str, str]) -> Path | None:
+    raw = env.get("PROMETHEUS_MULTIPROC_DIR")
+    return Path(raw).resolve() if raw else None
+
+
+def _checked(name: str, value: T, problem: Callable[[T], str | None]) -> T:
+    """`value`, unless `problem` finds something wrong with it: then stop, naming `name`."""
+    found = problem(value)
+    if found is not None:
+        raise ConfigError(f"{name}: {found}")
+    return value
 
 
 def _bool(env: Mapping[str, str], name: str, *, default: bool) -> bool:

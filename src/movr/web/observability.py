@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import re
 import threading
 import time
@@ -74,7 +75,10 @@ def _metrics_refusal(settings: Settings) -> Response | None:
     (a proxy adds X-Forwarded-For), so that a proxy on the same host does not publish it.
     """
     if settings.metrics_token is not None:
-        if request.headers.get("Authorization") == f"Bearer {settings.metrics_token}":
+        sent = request.headers.get("Authorization", "").encode()
+        if hmac.compare_digest(
+            sent, f"Bearer {settings.metrics_token}".encode()
+        ):  # in constant time
             return None
         return _plain("Send Authorization: Bearer <MOVR_METRICS_TOKEN>.", 401)
     if settings.environment == "development":

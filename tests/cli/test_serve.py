@@ -193,3 +193,4 @@ def test_requests_fail_fast_while_the_database_is_down_and_recover(served: Serve
         if line.startswith("movr_rides_started_total{")
     )
     assert counted >= len(started)  # one worker alone would show about half
+    assert 'movr_active_rides{region="gcp-us-east1"}' in scraped  # counted by each worker's thread

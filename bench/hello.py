@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import secrets
 from typing import Any
 
 from flask import Flask
@@ -42,7 +43,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, required=True)
     port = parser.parse_args().port
-    settings = Settings.from_env({"SECRET_KEY": "x" * 32, "PORT": str(port)})
+    settings = Settings.from_env({"SECRET_KEY": secrets.token_urlsafe(32), "PORT": str(port)})
     options = gunicorn_options(settings, "127.0.0.1")
     options.pop("child_exit")
     HelloServer(options).run()

@@ -19,6 +19,7 @@ import io
 import json
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import sys
@@ -60,7 +61,9 @@ def main() -> None:
     with EmbeddedPostgres(work) as server:
         server.ensure_database("movr")
         url = server.url("movr")
-        settings = Settings.from_env({"SECRET_KEY": "x" * 32, "MOVR_DATA_DIR": str(work)})
+        settings = Settings.from_env(
+            {"SECRET_KEY": secrets.token_urlsafe(32), "MOVR_DATA_DIR": str(work)}
+        )
         database = create_database(settings, url)
         upgrade(database.engine, settings.region_map)
         database.dispose()
@@ -98,7 +101,11 @@ def _count(valgrind: str, work: Path, url: str, src: Path | None, cycles: int) -
 def request_loop(database_url: str, cycles: int) -> None:
     """Register a rider and an owner, add a vehicle, then start and end rides on it."""
 
-    environment = {"SECRET_KEY": "x" * 32, "DATABASE_URL": database_url, "MOVR_ENV": "production"}
+    environment = {
+        "SECRET_KEY": secrets.token_urlsafe(32),
+        "DATABASE_URL": database_url,
+        "MOVR_ENV": "production",
+    }
     environment |= {"MOVR_RATE_LIMITS": "off", "MOVR_REGISTER_RATE_LIMITS": "off"}
     settings = Settings.from_env(environment)
     sys.stdout = open(os.devnull, "w")  # noqa: SIM115 -- the access log, as JSON, to nowhere

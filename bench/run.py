@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import platform
+import secrets
 import signal
 import socket
 import statistics
@@ -200,7 +201,9 @@ def main() -> None:
             print(f"ride loop run {seed}: {rides[-1]}", flush=True)
             hello.append(hello_run(hello_url, options, work))
             print(f"hello run {seed}: {hello[-1]}", flush=True)
-        settings = Settings.from_env({"SECRET_KEY": "x" * 32, "MOVR_DATA_DIR": str(work)})
+        settings = Settings.from_env(
+            {"SECRET_KEY": secrets.token_urlsafe(32), "MOVR_DATA_DIR": str(work)}
+        )
         database = create_database(settings, EmbeddedPostgres(work).url("movr"))
         hot = compare(database, list(settings.cities))
         with database.engine.connect() as connection:

@@ -61,3 +61,17 @@ def start_demo(
         stderr=subprocess.STDOUT,
         text=True,
     )
+
+
+def start_serve(port: int, data_dir: Path, database_url: str, **env: str) -> Any:
+    """`movr serve` on 127.0.0.1:`port` as a child process, its output discarded."""
+    environment = dict(
+        os.environ, DATABASE_URL=database_url, PORT=str(port), MOVR_DATA_DIR=str(data_dir), **env
+    )
+    return subprocess.Popen(
+        [sys.executable, "-m", "movr.cli", "serve", "--host", "127.0.0.1"],
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )

@@ -4,18 +4,28 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 from urllib.parse import urlsplit
 
 from limits import parse_many
 
+from movr.config_checks import (
+    GENERATE_SECRET,
+    attribution_problem,
+    metrics_dir_problem,
+    metrics_token_problem,
+    secret_weakness,
+    storage_problem,
+    tile_url_problem,
+)
 from movr.regions import RegionMap, RegionMapError
 
 Environment = Literal["production", "development"]
+T = TypeVar("T")
 LogFormat = Literal["json", "console"]
 
 DEFAULT_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
@@ -121,9 +131,17 @@ class Settings:
             register_rate_limit=_rate_limit(
                 env, "MOVR_REGISTER_RATE_LIMITS", DEFAULT_REGISTER_RATE_LIMIT
             ),
-            rate_limit_storage=env.get("MOVR_RATE_LIMIT_STORAGE") or DATABASE_STORAGE,
-            tile_url=env.get("MOVR_TILE_URL") or DEFAULT_TILE_URL,
-            tile_attribution=env.get("MOVR_TILE_ATTRIBUTION") or DEFAULT_TILE_ATTRIBUTION,
+            rate_limit_storage=_rate_limit_storage(env),
+            tile_url=_checked(
+                "MOVR_TILE_URL",
+                (env.get("MOVR_TILE_URL") or DEFAULT_TILE_URL).strip(),
+                tile_url_problem,
+            ),
+            tile_attribution=_checked(
+                "MOVR_TILE_ATTRIBUTION",
+                (env.get("MOVR_TILE_ATTRIBUTION") or DEFAULT_TILE_ATTRIBUTION).strip(),
+                attribution_problem,
+            ),
             log_format=_choice(  # type: ignore[arg-type]
                 env,
                 "MOVR_LOG_FORMAT",
@@ -136,7 +154,7 @@ class Settings:
             retry=RetryPolicy(max_attempts=_int(env, "MOVR_TX_MAX_ATTEMPTS", 10, minimum=1)),
             statement_timeout_ms=_int(env, "MOVR_STATEMENT_TIMEOUT_MS", 5000, minimum=0),
             pool_size=_int(env, "MOVR_DB_POOL_SIZE", 10, minimum=1),
-            follower_reads=_bool(env, "MOVR_FOLLOWER_READS", default=False),
+            follower_reads=_follower_reads(env),
             read_database_url=_database_url(env, "MOVR_READ_DATABASE_URL"),
             max_replica_lag_ms=_int(env, "MOVR_MAX_REPLICA_LAG_MS", 1000, minimum=0),
             replica_wait_ms=_int(env, "MOVR_REPLICA_WAIT_MS", 500, minimum=0, maximum=10_000),
@@ -157,8 +175,10 @@ class Settings:
             idempotency_ttl=timedelta(hours=_int(env, "MOVR_IDEMPOTENCY_TTL_HOURS", 24, minimum=1)),
             web_concurrency=_int(env, "WEB_CONCURRENCY", 2 * (os.cpu_count() or 1), minimum=1),
             threads=_int(env, "MOVR_THREADS", 4, minimum=1),
-            metrics_token=env.get("MOVR_METRICS_TOKEN") or None,
-            metrics_dir=_path(env, "PROMETHEUS_MULTIPROC_DIR"),
+            metrics_token=_checked(
+                "MOVR_METRICS_TOKEN", env.get("MOVR_METRICS_TOKEN") or None, metrics_token_problem
+            ),
+            metrics_dir=_checked("PROMETHEUS_MULTIPROC_DIR", _path(env), metrics_dir_problem),
             db_pre_ping=_bool(env, "MOVR_DB_PRE_PING", default=False),
         )
 
@@ -199,11 +219,33 @@ def _database_url(env: Mapping[str, str], name: str) -> str | None:
     return url
 
 
+def _follower_reads(env: Mapping[str, str]) -> bool:
+    """Follower reads exist on CockroachDB only; elsewhere the setting would silently do nothing."""
+    wanted = _bool(env, "MOVR_FOLLOWER_READS", default=False)
+    if not wanted:
+        return False
+    url = _database_url(env, "DATABASE_URL") or ""
+    if not url.startswith("cockroachdb+"):
+        raise ConfigError(
+            "MOVR_FOLLOWER_READS: needs a CockroachDB DATABASE_URL (cockroachdb://…); "
+            "on PostgreSQL set MOVR_READ_DATABASE_URL to a hot standby instead"
+        )
+    if env.get("MOVR_READ_DATABASE_URL"):
+        raise ConfigError("MOVR_FOLLOWER_READS: set it or MOVR_READ_DATABASE_URL, not both")
+    return True
+
+
 def _secret_key(env: Mapping[str, str], environment: Environment, data_dir: Path) -> str:
     key = env.get("SECRET_KEY")
     if key:
         if len(key) < 16:
-            raise ConfigError("SECRET_KEY: use at least 16 random characters")
+            raise ConfigError(f"SECRET_KEY: use at least 16 random characters ({GENERATE_SECRET})")
+        weakness = secret_weakness(key)
+        if weakness is not None and environment == "production":
+            raise ConfigError(
+                f"SECRET_KEY: {weakness}, so sessions could be forged; "
+                f"generate one with: {GENERATE_SECRET}"
+            )
         return key
     if environment == "production":
         raise ConfigError(
@@ -291,9 +333,24 @@ def _int(
     return value
 
 
-def _path(env: Mapping[str, str], name: str) -> Path | None:
-    raw = env.get(name)
+def _rate_limit_storage(env: Mapping[str, str]) -> str:
+    uri = (env.get("MOVR_RATE_LIMIT_STORAGE") or DATABASE_STORAGE).strip()
+    if uri == DATABASE_STORAGE:
+        return uri
+    return _checked("MOVR_RATE_LIMIT_STORAGE", uri, storage_problem)
+
+
+def _path(env: Mapping[str, str]) -> Path | None:
+    raw = env.get("PROMETHEUS_MULTIPROC_DIR")
     return Path(raw).resolve() if raw else None
+
+
+def _checked(name: str, value: T, problem: Callable[[T], str | None]) -> T:
+    """`value`, unless `problem` finds something wrong with it: then stop, naming `name`."""
+    found = problem(value)
+    if found is not None:
+        raise ConfigError(f"{name}: {found}")
+    return value
 
 
 def _bool(env: Mapping[str, str], name: str, *, default: bool) -> bool:

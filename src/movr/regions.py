@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -15,6 +16,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 # restricted to a conservative alphabet instead of being escaped at every use.
 _REGION_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _CITY_NAME = re.compile(r"^[a-z][a-z .-]{0,62}$")
+
+
+# How far from its centre a vehicle of a city may stand (`radius_km` in the map). The lower
+# bound keeps demo seeding and `movr load`, which place vehicles within ~3 km, inside any map.
+DEFAULT_RADIUS_KM = 50.0
+MIN_RADIUS_KM, MAX_RADIUS_KM = 5.0, 500.0
+EARTH_RADIUS_KM = 6371.0
 
 
 class RegionMapError(ValueError):
@@ -31,6 +39,18 @@ class City:
     latitude: float
     longitude: float
     timezone: str
+    radius_km: float = DEFAULT_RADIUS_KM
+
+    def distance_km(self, latitude: float, longitude: float) -> float:
+        """Great-circle distance from the city centre (haversine)."""
+        phi1, phi2 = math.radians(self.latitude), math.radians(latitude)
+        dphi, dlambda = phi2 - phi1, math.radians(longitude - self.longitude)
+        a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlambda / 2) ** 2
+        return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
+
+    def reaches(self, latitude: float, longitude: float) -> bool:
+        """True when the point is within the city's radius."""
+        return self.distance_km(latitude, longitude) <= self.radius_km
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,13 +88,17 @@ class RegionMap:
     def __iter__(self) -> Iterator[City]:
         return iter(self.cities())
 
+    def cities_reaching(self, latitude: float, longitude: float) -> tuple[str, ...]:
+        """Keys of the cities whose radius takes in the point."""
+        return tuple(city.id for city in self if city.reaches(latitude, longitude))
+
     def region_of(self, city_id: str) -> str:
         """The region serving a city."""
         return self.city(city_id).region
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> RegionMap:
-        """Build and validate a map from `{region: [{city, name, lat, lng, tz}, ...]}`."""
+        """Build and validate a map from `{region: [{city, name, lat, lng, tz, radius_km?}]}`."""
         if not isinstance(data, Mapping) or not data:
             raise RegionMapError("the region map must be a non-empty object of regions")
         seen: set[str] = set()
@@ -117,13 +141,18 @@ def _parse_city(region: str, entry: Any) -> City:
             latitude=float(entry["lat"]),
             longitude=float(entry["lng"]),
             timezone=str(entry["tz"]),
+            radius_km=float(entry.get("radius_km", DEFAULT_RADIUS_KM)),
         )
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise RegionMapError(f"bad city entry in {region!r}: {entry!r}") from exc
     if not _CITY_NAME.match(city.id):
         raise RegionMapError(f"bad city key {city.id!r} (lowercase letters, spaces, '.', '-')")
     if not (-90 <= city.latitude <= 90 and -180 <= city.longitude <= 180):
         raise RegionMapError(f"city {city.id!r} has coordinates outside the globe")
+    if not MIN_RADIUS_KM <= city.radius_km <= MAX_RADIUS_KM:
+        raise RegionMapError(
+            f"city {city.id!r}: radius_km must be between {MIN_RADIUS_KM:g} and {MAX_RADIUS_KM:g}"
+        )
     try:
         ZoneInfo(city.timezone)
     except (ZoneInfoNotFoundError, ValueError) as exc:

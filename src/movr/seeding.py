@@ -131,6 +131,7 @@ def _seed_city(
             ride.id,
             location=f"{rng.randint(1, 400)} {rng.choice(STREETS)}",
             position=_near(city, rng),
+            region_map=region_map,
         )
         # Spread past rides over the last weeks: shift both ends, keeping the length.
         days, minutes = rng.randint(1, 30), rng.randint(4, 45)

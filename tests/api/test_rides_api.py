@@ -293,3 +293,19 @@ def test_api_errors_are_problem_json_everywhere(client: FlaskClient) -> None:
 def test_every_api_response_names_the_region(api: ApiClient) -> None:
     for response in (api.get("/me"), api.get("/nope"), api.client.get("/healthz")):
         assert response.headers["X-MovR-Region"] == "gcp-us-east1"
+
+
+SYDNEY = {"latitude": -33.87, "longitude": 151.21}
+
+
+def test_positions_far_from_the_city_are_refused(api: ApiClient, session: Session) -> None:
+    far = api.post("/vehicles", NEW | SYDNEY)
+    assert far.status_code == 422
+    assert "from the centre of New York; choose one within 50 km" in far.get_data(as_text=True)
+    ride_id = _started_ride(api, session)
+    ended = api.post(f"/rides/{ride_id}/end", {"location": "Opera House"} | SYDNEY)
+    assert ended.status_code == 422
+    assert ended.json["code"] == "validation_error"  # type: ignore[index]
+    assert "from the centre of New York" in ended.get_data(as_text=True)
+    nearby = {"location": "Dock", "latitude": 40.75, "longitude": -73.98}
+    assert api.post(f"/rides/{ride_id}/end", nearby).status_code == 200  # still active till now

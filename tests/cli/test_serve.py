@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -24,7 +22,7 @@ from movr.db.engine import create_database
 from movr.db.transaction import run_in_transaction
 from movr.regions import RegionMap
 from tests.factories import make_user, make_vehicle
-from tests.processes import free_port, wait_for
+from tests.processes import free_port, start_serve, wait_for
 
 SECRET = "a-test-secret-key-of-some-length"
 
@@ -53,21 +51,8 @@ def served(tmp_path: Path) -> Iterator[Served]:
     migrate.upgrade(engine, RegionMap.default())
     engine.dispose()
     port = free_port()
-    env = dict(
-        os.environ,
-        DATABASE_URL=url,
-        SECRET_KEY=SECRET,
-        PORT=str(port),
-        MOVR_DATA_DIR=str(tmp_path),
-        MOVR_RATE_LIMITS="off",
-        WEB_CONCURRENCY="2",
-    )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "movr.cli", "serve", "--host", "127.0.0.1"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        text=True,
+    process = start_serve(
+        port, tmp_path, url, SECRET_KEY=SECRET, MOVR_RATE_LIMITS="off", WEB_CONCURRENCY="2"
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -208,3 +193,4 @@ def test_requests_fail_fast_while_the_database_is_down_and_recover(served: Serve
         if line.startswith("movr_rides_started_total{")
     )
     assert counted >= len(started)  # one worker alone would show about half
+    assert 'movr_active_rides{region="gcp-us-east1"}' in scraped  # counted by each worker's thread

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pwd
+import secrets
 import signal
 import stat
 import tempfile
@@ -211,7 +212,9 @@ def test_a_database_task_leaves_a_running_demo_database_running(
     pg: EmbeddedPostgres, data_dir: Path
 ) -> None:
     """`movr db …` while `movr demo` runs on the same data folder must not stop its server."""
-    settings = Settings.from_env({"SECRET_KEY": "x" * 32, "MOVR_DATA_DIR": str(data_dir)})
+    settings = Settings.from_env(
+        {"SECRET_KEY": secrets.token_urlsafe(32), "MOVR_DATA_DIR": str(data_dir)}
+    )
     with database_url(settings):
         pass
     assert not pg.is_running()  # started for the task, stopped after it

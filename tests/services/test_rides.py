@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from movr.models import User, Vehicle
+from movr.regions import RegionMap
 from movr.services import rides, users, vehicles
 from movr.services.callers import UnknownCaller
 from movr.services.errors import (
@@ -93,11 +94,14 @@ def test_a_traveller_rides_in_the_serving_region(session: Session) -> None:
     assert rides.start_ride(session, traveller.id, vehicle.id, WEST).city == "seattle"
 
 
-def test_end_ride_frees_the_vehicle_where_it_was_left(session: Session) -> None:
+def test_end_ride_frees_the_vehicle_where_it_was_left(
+    session: Session, region_map: RegionMap
+) -> None:
     rider, vehicle = setup_ride(session)
     ride = rides.start_ride(session, rider.id, vehicle.id, EAST)
+    here = Position(40.75, -73.98)
     ended = rides.end_ride(
-        session, rider.id, ride.id, location="Grand Central", position=Position(40.75, -73.98)
+        session, rider.id, ride.id, location="Grand Central", position=here, region_map=region_map
     )
     assert not ended.active
     assert ended.end_time is not None
@@ -232,3 +236,14 @@ def test_database_refuses_a_ride_ending_before_it_starts(session: Session) -> No
             ),
             {"id": ride.id},
         )
+
+
+def test_a_ride_cannot_end_beyond_its_citys_radius(session: Session, region_map: RegionMap) -> None:
+    rider, vehicle = setup_ride(session)
+    ride = rides.start_ride(session, rider.id, vehicle.id, EAST)
+    boston = Position(42.3601, -71.0589)  # another city of the region: still not New York's
+    with pytest.raises(InvalidInput, match="306 km from the centre of New York"):
+        rides.end_ride(
+            session, rider.id, ride.id, location="Fenway", position=boston, region_map=region_map
+        )
+    assert rides.get_ride(session, rider.id, ride.id).active

@@ -148,3 +148,12 @@ def test_list_owned_vehicles(session: Session) -> None:
     assert [v.id for v in vehicles.list_owned_vehicles(session, owner.id, PageRequest()).items] == [
         mine.id
     ]
+
+
+def test_add_vehicle_refuses_a_position_beyond_the_citys_radius(
+    session: Session, region_map: RegionMap
+) -> None:
+    owner = make_user(session, city="new york")
+    sydney = new_vehicle(position=Position(-33.87, 151.21))
+    with pytest.raises(InvalidInput, match="15,989 km from the centre of New York"):
+        vehicles.add_vehicle(session, region_map, owner.id, EAST, sydney)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 from pathlib import Path
 
 import pytest
@@ -38,7 +39,11 @@ def test_a_file_replaces_the_map_everywhere(tmp_path: Path) -> None:
         )
     )
     settings = Settings.from_env(
-        {"SECRET_KEY": "x" * 32, "MOVR_DATA_DIR": str(tmp_path), "MOVR_REGION_MAP": str(path)}
+        {
+            "SECRET_KEY": secrets.token_urlsafe(32),
+            "MOVR_DATA_DIR": str(tmp_path),
+            "MOVR_REGION_MAP": str(path),
+        }
     )
     assert settings.region == "aws-ap-southeast2"
     assert settings.cities == ("sydney",)
@@ -57,8 +62,23 @@ def test_a_file_replaces_the_map_everywhere(tmp_path: Path) -> None:
             "r2": [{"city": "x", "name": "X", "lat": 0, "lng": 0, "tz": "UTC"}],
         },
         {"r1": [{"city": "x"}]},
+        {"r1": [{"city": "x", "name": "X", "lat": 0, "lng": 0, "tz": "UTC", "radius_km": 1}]},
+        {"r1": [{"city": "x", "name": "X", "lat": 0, "lng": 0, "tz": "UTC", "radius_km": "far"}]},
     ],
 )
 def test_malformed_maps_are_rejected(data: dict[str, object]) -> None:
     with pytest.raises(RegionMapError):
         RegionMap.from_mapping(data)
+
+
+def test_each_city_reaches_its_radius() -> None:
+    regions = RegionMap.default()
+    new_york = regions.city("new york")
+    assert new_york.radius_km == 50  # the default
+    assert round(new_york.distance_km(42.3601, -71.0589)) == 306  # Boston
+    assert regions.cities_reaching(40.75, -73.98) == ("new york",)
+    assert regions.cities_reaching(-33.87, 151.21) == ()
+    wide = RegionMap.from_mapping(
+        {"r1": [{"city": "x", "name": "X", "lat": 0, "lng": 0, "tz": "UTC", "radius_km": 400}]}
+    )
+    assert wide.cities_reaching(0, 3) == ("x",)  # ~334 km east

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 import pytest
 import structlog
 from argon2 import PasswordHasher
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -23,6 +24,7 @@ from movr.logs import configure_logging
 from movr.models import User
 from movr.web.app import create_app
 from movr.web.auth import SEEN_KEY
+from movr.web.observability import ACTIVE_RIDES_KEY
 from tests.api.conftest import API, token_for
 from tests.factories import PASSWORD, make_user, make_vehicle
 from tests.web.conftest import log_in, post
@@ -102,6 +104,7 @@ def test_metrics_move_with_real_requests(
     before = logged_in.get("/metrics").get_data(as_text=True)
     vehicle = make_vehicle(session, make_user(session))
     post(logged_in, f"/rides/start/{vehicle.id}")
+    logged_in.application.extensions[ACTIVE_RIDES_KEY].sample()  # what its thread does
     after = logged_in.get("/metrics").get_data(as_text=True)
     region = "gcp-us-east1"
     for name, labels in (
@@ -123,6 +126,51 @@ def test_metrics_can_require_a_token(
         assert client.get("/metrics").status_code == 401
         authorized = client.get("/metrics", headers={"Authorization": "Bearer scrape-secret"})
         assert authorized.status_code == 200
+
+
+def test_metrics_need_no_database(
+    settings: Settings, broken_db: Database, hasher: PasswordHasher
+) -> None:
+    app = create_app(settings, database=broken_db, hasher=hasher)
+    app.extensions[ACTIVE_RIDES_KEY].sample()  # the counter's thread meets the outage quietly
+    with app.test_client() as client:
+        client.get("/vehicles")  # counted (a redirect to the login page)
+        response = client.get("/metrics")
+    assert response.status_code == 200
+    assert response.mimetype == "text/plain"
+    assert response.headers["Cache-Control"] == "no-store"
+    text = response.get_data(as_text=True)
+    assert metric(text, "movr_http_requests_total", route="/vehicles", status="302") >= 1
+    assert "movr_active_rides" not in text  # never counted: left out, not made up
+
+
+@pytest.fixture
+def production_app(settings: Settings, db: Database, hasher: PasswordHasher) -> Flask:
+    """The app as production runs it (no MOVR_METRICS_TOKEN)."""
+    return create_app(dataclasses.replace(settings, environment="production"), db, hasher)
+
+
+@pytest.mark.parametrize(
+    ("remote_addr", "forwarded_for", "status"),
+    [
+        ("127.0.0.1", None, 200),  # a scraper on this machine
+        ("::1", None, 200),
+        ("10.1.2.3", None, 403),  # anyone else
+        ("127.0.0.1", "203.0.113.9", 403),  # relayed by a proxy on this machine
+    ],
+)
+def test_production_serves_metrics_only_on_this_machine_without_a_token(
+    production_app: Flask, remote_addr: str, forwarded_for: str | None, status: int
+) -> None:
+    headers = {} if forwarded_for is None else {"X-Forwarded-For": forwarded_for}
+    with production_app.test_client() as client:
+        response = client.get(
+            "/metrics", headers=headers, environ_base={"REMOTE_ADDR": remote_addr}
+        )
+    assert response.status_code == status
+    assert response.headers["Cache-Control"] == "no-store"
+    if status == 403:
+        assert "MOVR_METRICS_TOKEN" in response.get_data(as_text=True)
 
 
 @pytest.fixture

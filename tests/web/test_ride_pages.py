@@ -93,3 +93,16 @@ def test_unknown_ride_and_vehicle_ids_are_not_found(logged_in: FlaskClient) -> N
     assert post(logged_in, f"/rides/start/{uuid.uuid4()}").status_code == 404
     assert post(logged_in, "/rides/start/123").status_code == 404
     assert post(logged_in, f"/rides/end/{uuid.uuid4()}", {"location": "A"}).status_code == 404
+
+
+def test_ending_far_from_the_city_is_refused(
+    logged_in: FlaskClient, session: Session, user: User
+) -> None:
+    vehicle = make_vehicle(session, make_user(session))
+    post(logged_in, f"/rides/start/{vehicle.id}")
+    ride = session.scalars(select(Ride).where(Ride.rider_id == user.id)).one()
+    sydney = {"location": "Opera House", "latitude": "-33.87", "longitude": "151.21"}
+    response = post(logged_in, f"/rides/end/{ride.id}", sydney)
+    assert response.status_code == 422
+    assert "from the centre of New York" in response.get_data(as_text=True)
+    assert session.get_one(Vehicle, vehicle.id, populate_existing=True).status == "in_use"

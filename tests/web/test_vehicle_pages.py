@@ -65,6 +65,15 @@ def test_add_vehicle_lists_it_in_the_home_city(
     assert "Cannondale" in logged_in.get("/vehicles").get_data(as_text=True)
 
 
+def test_add_vehicle_refuses_a_position_far_from_the_home_city(
+    logged_in: FlaskClient, session: Session, user: User
+) -> None:
+    response = post(logged_in, "/vehicles/add", NEW | {"latitude": "-33.87", "longitude": "151.21"})
+    assert response.status_code == 422
+    assert "from the centre of New York; choose one within 50 km" in response.get_data(as_text=True)
+    assert session.scalars(select(Vehicle).where(Vehicle.owner_id == user.id)).all() == []
+
+
 def test_add_vehicle_rejects_bad_input_with_field_errors(logged_in: FlaskClient) -> None:
     response = post(logged_in, "/vehicles/add", NEW | {"type": "car", "brand": "b" * 65})
     html = response.get_data(as_text=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from movr.regions import City
 from movr.services.errors import InvalidInput
 
 
@@ -26,3 +27,13 @@ class Position:
         if latitude is None or longitude is None:
             raise InvalidInput("latitude", "Give both latitude and longitude, or neither.")
         return cls(latitude, longitude)
+
+
+def outside_city(position: Position, city: City) -> InvalidInput:
+    """The error for a position beyond the city's radius (pages and API say the same)."""
+    distance = city.distance_km(position.latitude, position.longitude)
+    return InvalidInput(
+        "latitude",
+        f"That position is {distance:,.0f} km from the centre of {city.name}; "
+        f"choose one within {city.radius_km:g} km.",
+    )

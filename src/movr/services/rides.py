@@ -9,13 +9,14 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Float, Numeric, Row, Select, bindparam, func, select, text
+from sqlalchemy import Boolean, Float, Numeric, Row, Select, String, bindparam, func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from movr.db.sql import Executor, with_result_columns
 from movr.db.units import note_write, read, statement
 from movr.models import ActiveRide, Ride, Vehicle, VehicleStatus
 from movr.models.base import LOCATION_MAX
+from movr.regions import RegionMap
 from movr.services import callers, idempotency
 from movr.services.callers import Caller, UnknownCaller
 from movr.services.errors import (
@@ -27,7 +28,7 @@ from movr.services.errors import (
     VehicleUnavailable,
 )
 from movr.services.pagination import Page, PageRequest, newest_first, to_page
-from movr.services.positions import Position
+from movr.services.positions import Position, outside_city
 
 RIDER_CONSTRAINT = "active_rides_rider_key"
 VEHICLE_CONSTRAINT = "active_rides_vehicle_key"
@@ -114,6 +115,7 @@ START_DIAGNOSTICS = {
     **WRITE_XID,
 }
 END_DIAGNOSTICS = {
+    "found_city": "found.city",
     "found_rider_id": "found.rider_id",
     "found_ended": "found.end_time IS NOT NULL",
     "caller_id": "(SELECT id FROM caller)",
@@ -163,6 +165,8 @@ END_RIDE = with_result_columns(
     WITH {callers.CALLER}, closed AS (
         DELETE FROM active_rides
         WHERE ride_id = :ride_id AND rider_id = (SELECT id FROM caller)
+            -- A position must lie within the radius of the ride's city (cities_reaching).
+            AND (:anywhere OR city IN :reaching)
         RETURNING ride_id
     ), ended AS (
         -- greatest(): a node whose clock lags the one that stamped the start must not end the
@@ -191,6 +195,8 @@ END_RIDE = with_result_columns(
     ).bindparams(
         bindparam("latitude", type_=Float()),
         bindparam("longitude", type_=Float()),
+        bindparam("anywhere", type_=Boolean()),
+        bindparam("reaching", expanding=True, type_=String()),
         bindparam("unlock_fee", type_=Numeric()),
         bindparam("per_minute", type_=Numeric()),
         *idempotency.KEY_BINDS,
@@ -250,13 +256,15 @@ def end_ride(
     *,
     location: str,
     position: Position | None = None,
+    region_map: RegionMap | None = None,
     claim: idempotency.Claim | None = None,
 ) -> RideView:
     """End the rider's own active ride at `location`; the vehicle becomes available there.
 
-    Without a position the vehicle keeps the coordinates it had at the start. One statement;
-    `rider` as for start_ride; with the rider's `claim` it stores the Idempotency-Key too
-    (KeyTaken if it is taken).
+    Without a position the vehicle keeps the coordinates it had at the start; a position must
+    be within the radius of the ride's city in `region_map` (needed with a position). One
+    statement; `rider` as for start_ride; with the rider's `claim` it stores the
+    Idempotency-Key too (KeyTaken if it is taken).
     """
     location = location.strip()
     if not location or len(location) > LOCATION_MAX:
@@ -268,6 +276,8 @@ def end_ride(
         "location": location,
         "latitude": position.latitude if position else None,
         "longitude": position.longitude if position else None,
+        "anywhere": position is None,
+        "reaching": _reaching(position, region_map),
         "unlock_fee": UNLOCK_FEE,
         "per_minute": PER_MINUTE,
     }
@@ -277,19 +287,32 @@ def end_ride(
         idempotency.raise_if_key_taken(error)
         raise
     if row.id is None:
-        raise _refused_end(row)
+        raise _refused_end(row, position, region_map)
     note_write(executor, row.write_xid)
     return RideView.from_row(row)
 
 
-def _refused_end(found: Row[Any]) -> Exception:
+def _reaching(position: Position | None, region_map: RegionMap | None) -> list[str]:
+    """The cities a ride may end in at `position` (any, without one)."""
+    if position is None:
+        return []
+    if region_map is None:
+        raise TypeError("end_ride with a position needs the region map")
+    return list(region_map.cities_reaching(position.latitude, position.longitude))
+
+
+def _refused_end(
+    found: Row[Any], position: Position | None, region_map: RegionMap | None
+) -> Exception:
     """The error for an end that closed nothing, from the statement's own row."""
     if found.caller_id is None:
         return UnknownCaller()
     # Someone else's ride is reported as missing: its existence is none of this user's business.
     if found.found_rider_id != found.caller_id:
         return NotFound("No such ride.")
-    return RideAlreadyEnded("This ride has already ended.")
+    if found.found_ended or position is None or region_map is None:
+        return RideAlreadyEnded("This ride has already ended.")
+    return outside_city(position, region_map.city(found.found_city))
 
 
 def _ride_views() -> Select[Any]:

@@ -21,7 +21,7 @@ from movr.services.errors import (
     VehicleInUse,
 )
 from movr.services.pagination import Page, PageRequest, newest_first, to_page
-from movr.services.positions import Position
+from movr.services.positions import Position, outside_city
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +71,8 @@ def add_vehicle(
             region=city.region,
         )
     position = vehicle.position or Position(city.latitude, city.longitude)
+    if not city.reaches(position.latitude, position.longitude):
+        raise outside_city(position, city)
     return session.scalars(
         insert(Vehicle)
         .values(

@@ -179,8 +179,9 @@ def instrument_pool(engine: Engine, region: str) -> None:
     event.listen(engine, "checkin", lambda *_: gauge.dec())
 
 
-def exposition(settings: Settings, active_rides: int) -> bytes:
-    """The text format: every worker's metrics, plus the active rides counted just now."""
+def exposition(settings: Settings, active_rides: int | None) -> bytes:
+    """The text format: every worker's metrics, plus the active rides as last counted (left
+    out until they have been)."""
     if settings.metrics_dir is not None:
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(  # type: ignore[no-untyped-call]  # untyped upstream
@@ -191,6 +192,8 @@ def exposition(settings: Settings, active_rides: int) -> bytes:
     active = GaugeMetricFamily(
         "movr_active_rides", "Rides in progress in this region's cities.", labels=["region"]
     )
+    if active_rides is None:
+        return generate_latest(registry)
     active.add_metric([settings.region], active_rides)
     extra = CollectorRegistry()
     extra.register(_Fixed([active]))

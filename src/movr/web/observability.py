@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hmac
 import re
+import threading
 import time
 import uuid
 
 import structlog
-from flask import Flask, Response, abort, g, jsonify, request
+from flask import Flask, Response, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -15,7 +17,7 @@ from movr.config import Settings
 from movr.db.migrate import head_revision, schema_revision
 from movr.services import rides
 from movr.web import metrics
-from movr.web.runtime import runtime
+from movr.web.runtime import EXTENSION_KEY, Runtime, runtime
 
 log = structlog.get_logger("movr.request")
 
@@ -23,6 +25,77 @@ REQUEST_ID_HEADER = "X-Request-ID"
 # Accept a caller's id only if it is short and harmless in logs; otherwise make our own.
 SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 QUIET_ROUTES = frozenset({"/healthz", "/metrics"})
+ACTIVE_RIDES_KEY = "movr.active_rides"
+METRICS_TYPE = metrics.CONTENT_TYPE_LATEST.split(";")[0]
+
+
+class ActiveRides:
+    """The active-rides gauge, counted in the database by a thread of its own, so that /metrics
+    needs no database: during an outage it still shows the counters one alerts on."""
+
+    def __init__(self, boundary: Runtime, every: float = 15.0) -> None:
+        self._boundary = boundary
+        self._every = every  # a trend for dashboards: a count per worker every 15 s is plenty
+        self._lock = threading.Lock()
+        self._started = False
+        self.count: int | None = None  # None: not counted yet
+
+    def sample(self) -> None:
+        """Count now; an unreachable database leaves the last count in place."""
+        try:
+            self.count = self._boundary.run(rides.count_active, self._boundary.settings.cities)
+        except SQLAlchemyError as error:
+            log.warning("active rides not counted", error=type(error).__name__)
+
+    def start(self) -> None:
+        """Count every few seconds in a daemon thread (once per process: gunicorn workers)."""
+        with self._lock:
+            if self._started:
+                return
+            self._started = True
+        threading.Thread(target=self._count_forever, name="movr-active-rides", daemon=True).start()
+
+    def _count_forever(self) -> None:
+        while True:
+            self.sample()
+            time.sleep(self._every)
+
+
+def count_active_rides(app: Flask) -> None:
+    """Start the app's active-rides counter (a gunicorn worker calls this once it has the app)."""
+    active: ActiveRides = app.extensions[ACTIVE_RIDES_KEY]
+    active.start()
+
+
+def _metrics_refusal(settings: Settings) -> Response | None:
+    """Why this request may not read /metrics, or None.
+
+    With MOVR_METRICS_TOKEN, only its bearer. Without one, development serves anyone, and
+    production only a scraper on this machine: a loopback peer whose request no proxy relayed
+    (a proxy adds X-Forwarded-For), so that a proxy on the same host does not publish it.
+    """
+    if settings.metrics_token is not None:
+        sent = request.headers.get("Authorization", "").encode()
+        if hmac.compare_digest(
+            sent, f"Bearer {settings.metrics_token}".encode()
+        ):  # in constant time
+            return None
+        return _plain("Send Authorization: Bearer <MOVR_METRICS_TOKEN>.", 401)
+    if settings.environment == "development":
+        return None
+    peer = request.remote_addr or ""
+    local = peer.startswith("127.") or peer == "::1"
+    if local and "X-Forwarded-For" not in request.headers:
+        return None
+    return _plain(
+        "/metrics answers only on this machine; set MOVR_METRICS_TOKEN to scrape it.", 403
+    )
+
+
+def _plain(text: str, status: int) -> Response:
+    response = Response(text + "\n", status, mimetype="text/plain")
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _request_id() -> str:
@@ -108,13 +181,17 @@ def install(app: Flask, settings: Settings) -> None:
             "replica": replica,
         }
 
+    active = ActiveRides(app.extensions[EXTENSION_KEY])
+    app.extensions[ACTIVE_RIDES_KEY] = active
+
     @app.get("/metrics")
     def metrics_page() -> Response:
-        """Prometheus text format (bearer-protected when MOVR_METRICS_TOKEN is set)."""
-        if settings.metrics_token is not None:
-            expected = f"Bearer {settings.metrics_token}"
-            if request.headers.get("Authorization") != expected:
-                abort(401)
-        active = runtime().run(rides.count_active, settings.cities)
-        body = metrics.exposition(settings, active)
-        return Response(body, mimetype=metrics.CONTENT_TYPE_LATEST.split(";")[0])
+        """Prometheus text format, with no database access (see _metrics_refusal for who)."""
+        refusal = _metrics_refusal(settings)
+        if refusal is not None:
+            return refusal
+        body = metrics.exposition(settings, active.count)
+        response = Response(body, mimetype=METRICS_TYPE)
+        # Counters per route and status are operational detail: no cache may keep a copy.
+        response.headers["Cache-Control"] = "no-store"
+        return response

@@ -18,6 +18,7 @@ from prometheus_client import multiprocess
 from movr.config import Settings
 from movr.logs import configure_logging
 from movr.web.app import create_app
+from movr.web.observability import count_active_rides
 
 
 def gunicorn_options(settings: Settings, host: str) -> dict[str, Any]:
@@ -47,11 +48,11 @@ def gunicorn_options(settings: Settings, host: str) -> dict[str, Any]:
         "proc_name": f"movr-{settings.region}",
         "control_socket_disable": True,  # several instances may share a machine
         "limit_request_line": 8190,  # gunicorn's maximum
-        # gunicorn trusts X-Forwarded-* only from these peers; MovR's ProxyFix decides how many
-        # hops to believe (MOVR_PROXY_HOPS).
-        "forwarded_allow_ips": "*"
-        if settings.proxy_hops or settings.forwarded_for_hops
-        else "127.0.0.1",
+        # MovR's ProxyFix alone decides which X-Forwarded-* to believe (MOVR_PROXY_HOPS): by
+        # default gunicorn would also take X-Forwarded-Proto from 127.0.0.1 (any local process,
+        # or a local proxy passing the client's header), so zero hops would not mean zero.
+        "secure_scheme_headers": {},
+        "forwarded_allow_ips": "*" if settings.proxy_hops or settings.forwarded_for_hops else "",
         "child_exit": child_exit,
     }
 
@@ -73,6 +74,7 @@ class MovrServer(BaseApplication):  # type: ignore[misc]  # gunicorn ships no ty
         """Build the app in the worker, after fork: no connection is shared between workers."""
         configure_logging(self.settings)
         app = create_app(self.settings)
+        count_active_rides(app)  # off the request path: /metrics needs no database
         # The ~120k objects that live as long as the worker (modules, mappings, the app) would
         # be scanned again by every full garbage collection: a ~50 ms pause of all the
         # worker's requests here. Frozen, a full collection scans only what requests left.

@@ -49,7 +49,13 @@ def end_ride(caller: Caller, ride_id: uuid.UUID, body: EndRide) -> Response:
         caller,
         body,
         act=lambda claim: runtime().run(
-            rides.end_ride, caller, ride_id, location=body.location, position=position, claim=claim
+            rides.end_ride,
+            caller,
+            ride_id,
+            location=body.location,
+            position=position,
+            region_map=runtime().settings.region_map,
+            claim=claim,
         ),
         render=ride_out,
         status=200,

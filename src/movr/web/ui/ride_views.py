@@ -57,7 +57,12 @@ def end_ride(ride_id: uuid.UUID) -> BaseResponse | str | tuple[str, int]:
     try:
         position = Position.optional(form.latitude.data, form.longitude.data)
         ride = runtime().run(
-            rides.end_ride, rider, ride_id, location=text(form.location), position=position
+            rides.end_ride,
+            rider,
+            ride_id,
+            location=text(form.location),
+            position=position,
+            region_map=runtime().settings.region_map,
         )
     except InvalidInput as error:
         fail(form.location, error.message)

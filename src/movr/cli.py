@@ -24,16 +24,24 @@ from movr.web.server import launch
 
 
 def _settings(*, development: bool = False, port: int | None = None) -> Settings:
-    try:
-        settings = Settings.from_env(development=development)
-    except ConfigError as error:
-        raise click.ClickException(f"configuration error: {error}") from None
+    settings = Settings.from_env(development=development)
     if port is not None:
         settings = replace(settings, port=port)
     return settings
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """The command group; a ConfigError, whenever a command meets it (reading the environment,
+    or later, e.g. an unwritable MOVR_DATA_DIR), ends it with one line naming the variable."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except ConfigError as error:
+            raise click.ClickException(f"configuration error: {error}") from None
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """MovR: a global vehicle-sharing application on CockroachDB or PostgreSQL."""
     logging.basicConfig(

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from movr.config import ConfigError, Settings
+from movr.config import ConfigError, Settings, writable_folder
 from movr.db.embedded import EmbeddedPostgres, EmbeddedStandby
 
 log = logging.getLogger(__name__)
@@ -22,7 +22,7 @@ def database_url(settings: Settings) -> Iterator[str]:
     if settings.database_url is not None:
         yield settings.database_url
         return
-    server = EmbeddedPostgres(settings.data_dir)
+    server = EmbeddedPostgres(writable_folder(settings.data_dir))
     ours = server.start()
     try:
         server.ensure_database(EMBEDDED_DATABASE)

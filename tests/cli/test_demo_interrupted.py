@@ -68,14 +68,20 @@ class Lines:
         return "".join(self.seen)
 
 
-def stop_demo_at(data: Path, stage: re.Pattern[str], stop_signal: int) -> str:
-    """Start `movr demo` on `data`, send `stop_signal` once it prints `stage`, return its output
-    (it must have ended)."""
+def stop_demo_at(
+    data: Path, stage: re.Pattern[str], stop_signal: int, *, again_after: float | None = None
+) -> str:
+    """Start `movr demo` on `data`, send `stop_signal` once it prints `stage` (and again
+    `again_after` seconds later, if given), return its output (it must have ended)."""
     process = start_demo(free_port(), data, stdout=subprocess.PIPE)
     lines = Lines(process)
     try:
         lines.wait_for(stage)
         process.send_signal(stop_signal)
+        if again_after is not None:
+            time.sleep(again_after)
+            if process.poll() is None:
+                process.send_signal(stop_signal)
         return lines.finish()
     finally:
         if process.poll() is None:
@@ -83,18 +89,20 @@ def stop_demo_at(data: Path, stage: re.Pattern[str], stop_signal: int) -> str:
 
 
 @pytest.mark.parametrize(
-    ("stage", "stop_signal"),
+    ("stage", "stop_signal", "again_after"),
     [
-        (re.compile("migrating"), signal.SIGTERM),
-        (SEEDED_FIRST_CITY, signal.SIGTERM),
-        (SEEDED_FIRST_CITY, signal.SIGHUP),
+        (re.compile("migrating"), signal.SIGTERM, None),
+        (SEEDED_FIRST_CITY, signal.SIGTERM, None),
+        (SEEDED_FIRST_CITY, signal.SIGHUP, None),
+        # A second signal while it cleans up must not cut the clean-up short.
+        (SEEDED_FIRST_CITY, signal.SIGTERM, 0.2),
     ],
-    ids=["sigterm-migrating", "sigterm-seeding", "sighup-seeding"],
+    ids=["sigterm-migrating", "sigterm-seeding", "sighup-seeding", "sigterm-twice-seeding"],
 )
 def test_a_stop_signal_before_serving_stops_the_embedded_database(
-    tmp_path: Path, stage: re.Pattern[str], stop_signal: int
+    tmp_path: Path, stage: re.Pattern[str], stop_signal: int, again_after: float | None
 ) -> None:
-    output = stop_demo_at(tmp_path / "data", stage, stop_signal)
+    output = stop_demo_at(tmp_path / "data", stage, stop_signal, again_after=again_after)
     assert not EmbeddedPostgres(tmp_path / "data").is_running(), output
     assert_nothing_left_running(tmp_path)
     assert "the embedded database is stopped too" in output
@@ -181,3 +189,19 @@ def test_a_server_left_by_a_dead_demo_is_stopped_when_the_next_demo_stops(
     with serving_demo(data) as demo:
         pass
     assert_stopped_with_its_database(demo, data)
+
+
+def test_a_demo_on_a_server_a_live_process_runs_leaves_it_running_and_says_so(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "data"
+    server = EmbeddedPostgres(data)  # this test's process started it: it stops it
+    server.start()
+    try:
+        with serving_demo(data) as demo:
+            pass
+        assert demo.process.returncode == 0, demo.output
+        assert "the embedded database keeps running" in demo.output
+        assert server.is_running()
+    finally:
+        server.stop()

@@ -163,7 +163,11 @@ def test_a_second_demo_on_the_same_data_folder_refuses_and_leaves_the_first_serv
     data = tmp_path / "data"
     with serving_demo(data) as first:
         second = start_demo(free_port(), data, stdout=subprocess.PIPE)
-        output, _ = second.communicate(timeout=60)
+        try:
+            output, _ = second.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            second.send_signal(signal.SIGTERM)  # it serves too: stop it, or it outlives the test
+            pytest.fail(f"the second demo did not refuse:\n{second.communicate(timeout=60)[0]}")
         assert second.returncode == 1, output
         assert "MOVR_DATA_DIR" in output
         assert "another `movr demo`" in output

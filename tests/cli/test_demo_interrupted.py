@@ -33,7 +33,8 @@ class Lines:
         self.process = process
         self.seen: list[str] = []
         self._lines: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=self._read, args=(process.stdout,), daemon=True).start()
+        self._reader = threading.Thread(target=self._read, args=(process.stdout,), daemon=True)
+        self._reader.start()
 
     def _read(self, stream: Any) -> None:
         for line in stream:
@@ -46,7 +47,7 @@ class Lines:
             try:
                 line = self._lines.get(timeout=0.1)
             except queue.Empty:
-                if self.process.poll() is not None and self._lines.empty():
+                if not self._reader.is_alive() and self._lines.empty():
                     pytest.fail(f"exited {self.process.returncode} first:\n{self.text()}")
                 continue
             self.seen.append(line)
@@ -57,7 +58,7 @@ class Lines:
     def finish(self, timeout: float = 60) -> str:
         """Wait for the process to end and return everything it printed."""
         self.process.wait(timeout=timeout)
-        time.sleep(0.2)  # the reader thread drains the pipe
+        self._reader.join(timeout=timeout)  # it reads up to the end of the output
         while not self._lines.empty():
             self.seen.append(self._lines.get())
         if self.process.stdout is not None:

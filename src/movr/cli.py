@@ -16,6 +16,7 @@ from movr.db import migrate
 from movr.db.engine import create_database
 from movr.db.runtime import database_url, embedded_replica
 from movr.db.transaction import run_in_transaction
+from movr.demo_lifetime import DemoLifetime
 from movr.loadgen.command import load
 from movr.seeding import demo_logins, prepare_database
 from movr.services import retention
@@ -24,16 +25,24 @@ from movr.web.server import launch
 
 
 def _settings(*, development: bool = False, port: int | None = None) -> Settings:
-    try:
-        settings = Settings.from_env(development=development)
-    except ConfigError as error:
-        raise click.ClickException(f"configuration error: {error}") from None
+    settings = Settings.from_env(development=development)
     if port is not None:
         settings = replace(settings, port=port)
     return settings
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """The command group; a ConfigError, whenever a command meets it (reading the environment,
+    or later, e.g. an unwritable MOVR_DATA_DIR), ends it with one line naming the variable."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except ConfigError as error:
+            raise click.ClickException(f"configuration error: {error}") from None
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """MovR: a global vehicle-sharing application on CockroachDB or PostgreSQL."""
     logging.basicConfig(
@@ -57,22 +66,18 @@ def demo(port: int | None, host: str, replica: bool) -> None:
             "--replica starts a standby of the embedded database: unset DATABASE_URL "
             "(your own server's standby goes in MOVR_READ_DATABASE_URL)"
         )
-    with ExitStack() as running:
+    # The lifetime is entered first and left last: it covers starting and stopping the database.
+    with DemoLifetime(settings) as lifetime, ExitStack() as running:
         url = running.enter_context(database_url(settings))
         _prepare(settings, url, seed_data=True)
         if replica:
             read_url = running.enter_context(embedded_replica(settings))
             settings = replace(settings, read_database_url=read_url)
         click.echo(_banner(settings, host))
-        status = launch(settings, url, host=host)
-    stopped = "MovR demo stopped"
-    if settings.database_url is None:
-        stopped += "; the embedded database is stopped too" + (
-            " (and its standby)" if replica else ""
-        )
-    click.echo(stopped + ".")
-    if status not in (0, -signal.SIGTERM, -signal.SIGINT):
-        raise SystemExit(status)
+        lifetime.served(launch(settings, url, host=host))
+    click.echo(lifetime.farewell(replica=replica))
+    if lifetime.exit_status():
+        raise SystemExit(lifetime.exit_status())
 
 
 @main.command()
@@ -130,7 +135,8 @@ def purge(batch_size: int) -> None:
 
 @db.command("seed")
 def seed_command() -> None:
-    """Add deterministic demo data in every city (skipped if the database has users)."""
+    """Add deterministic demo data in every city not seeded yet (none in a database whose
+    users include no demo login)."""
     settings = _settings(development=True)
     with database_url(settings) as url:
         _prepare(settings, url, seed_data=True)

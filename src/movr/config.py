@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -41,6 +42,23 @@ _SECRET_KEY_FILE = "secret_key"  # noqa: S105 -- a file name, not a secret
 
 class ConfigError(ValueError):
     """A configuration value is missing or malformed; the message names the variable."""
+
+
+def writable_folder(path: Path, variable: str = "MOVR_DATA_DIR") -> Path:
+    """Create the folder `path` names if missing and check that this process can write there;
+    ConfigError naming `variable` otherwise."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        # Modes, read-only mounts and ACLs are only known by trying (and root ignores modes).
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except (FileExistsError, NotADirectoryError):
+        raise ConfigError(f"{variable}: {path} is not a folder") from None
+    except OSError as error:
+        raise ConfigError(
+            f"{variable}: cannot write in {path} ({error.strerror or error})"
+        ) from None
+    return path
 
 
 # Rate-limit counters in MovR's own database, shared by all workers and instances of a region
@@ -251,11 +269,11 @@ def _secret_key(env: Mapping[str, str], environment: Environment, data_dir: Path
         raise ConfigError(
             "SECRET_KEY: required in production (or set MOVR_ENV=development for a local run)"
         )
-    # Development: one random key kept in the data folder, so sessions survive restarts.
-    path = data_dir / _SECRET_KEY_FILE
+    # Development: one random key kept in the data folder, so sessions survive restarts. The
+    # folder must be writable anyway (the embedded database, metrics): say so first.
+    path = writable_folder(data_dir) / _SECRET_KEY_FILE
     if path.exists():
         return path.read_text(encoding="utf-8").strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(32)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:

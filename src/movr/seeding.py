@@ -60,14 +60,21 @@ def seed(
     plan: SeedPlan = SeedPlan(),
     progress: Callable[[str], None] = lambda _: None,
 ) -> list[DemoLogin]:
-    """Fill an empty database (one transaction per city); does nothing if users exist."""
-    if run_in_transaction(sessions, lambda s: s.scalar(select(func.count()).select_from(User))):
+    """Seed every city that is not seeded yet, each in one transaction whose demo login marks
+    it done; a database with users but no demo login is someone's real data: left alone."""
+    logins = demo_logins(region_map)
+    usernames = [login.username for login in logins]
+    found = run_in_transaction(sessions, partial(_demo_users, usernames=usernames))
+    if found == 0 and run_in_transaction(sessions, _any_user):
         progress("database already has data; not seeding")
-        return demo_logins(region_map)
+        return logins
+    if found == len(usernames):
+        progress("demo data already there")
+        return logins
     rng = random.Random(plan.seed)  # noqa: S311 -- demo data, not security
-    for city in region_map:
-        # One seed per city: a retried transaction makes the same data again.
-        city_seed = rng.random()
+    # One seed per city, drawn in map order: a city seeded after an interruption, or a retried
+    # transaction, makes the same data as an uninterrupted run.
+    for city, city_seed in [(city, rng.random()) for city in region_map]:
         work = partial(
             _seed_city,
             hasher=hasher,
@@ -76,9 +83,21 @@ def seed(
             plan=plan,
             city_seed=city_seed,
         )
-        run_in_transaction(sessions, work, operation="seed")
-        progress(f"seeded {city.name}")
-    return demo_logins(region_map)
+        if run_in_transaction(sessions, work, operation="seed"):
+            progress(f"seeded {city.name}")
+    return logins
+
+
+def _demo_users(session: Session, *, usernames: list[str]) -> int:
+    """How many of the demo logins exist (each one marks its city seeded)."""
+    return (
+        session.scalar(select(func.count()).select_from(User).where(User.username.in_(usernames)))
+        or 0
+    )
+
+
+def _any_user(session: Session) -> bool:
+    return session.scalar(select(User.id).limit(1)) is not None
 
 
 def demo_logins(region_map: RegionMap) -> list[DemoLogin]:
@@ -94,7 +113,11 @@ def _seed_city(
     city: City,
     plan: SeedPlan,
     city_seed: float,
-) -> None:
+) -> bool:
+    """Add the city's demo data unless its demo login exists (then it was seeded: False)."""
+    # Checked in the city's own serializable transaction: two seeders cannot both add it.
+    if _demo_users(session, usernames=[demo_username(city.id)]):
+        return False
     rng = random.Random(city_seed)  # noqa: S311 -- demo data, not security
     people = []
     for n in range(plan.users_per_city):
@@ -143,6 +166,7 @@ def _seed_city(
             ),
             {"d": days, "m": minutes, "id": ride.id},
         )
+    return True
 
 
 def _near(city: City, rng: random.Random) -> Position:

@@ -14,7 +14,7 @@ from movr.web.consistency import HEADER
 from tests.processes import free_port, start_demo, wait_for
 
 
-@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
 def test_demo_serves_seeded_data_and_stops_cleanly(tmp_path: Path, stop_signal: int) -> None:
     port = free_port()
     process = start_demo(port, tmp_path / "data", stdout=subprocess.PIPE)

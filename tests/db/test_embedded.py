@@ -7,6 +7,8 @@ import pwd
 import secrets
 import signal
 import stat
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -224,3 +226,24 @@ def test_a_database_task_leaves_a_running_demo_database_running(
         assert _scalar(url, "SELECT 1") == 1
     assert pg.is_running()
     assert _postmaster_pid(pg) == pid
+
+
+def test_a_server_left_running_by_a_dead_process_is_taken_over_and_stopped(
+    data_dir: Path,
+) -> None:
+    """A process that started the server and died without stopping it (SIGKILL, a crash) leaves
+    it to the next user, which stops it when done; a live owner's server is left alone."""
+    started = (
+        "import sys; from pathlib import Path; from movr.db.embedded import EmbeddedPostgres; "
+        "EmbeddedPostgres(Path(sys.argv[1])).start()"
+    )
+    subprocess.run([sys.executable, "-c", started, str(data_dir)], check=True, timeout=120)  # noqa: S603
+    left = EmbeddedPostgres(data_dir)
+    assert left.is_running()
+    settings = Settings.from_env({"SECRET_KEY": "x" * 32, "MOVR_DATA_DIR": str(data_dir)})
+    try:
+        with database_url(settings) as url:
+            assert _scalar(url, "SELECT 1") == 1
+        assert not left.is_running()
+    finally:
+        left.stop()

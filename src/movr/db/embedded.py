@@ -130,31 +130,49 @@ class EmbeddedPostgres:
         self.pgdata = self.data_dir / "pgdata"
         self.log_file = self.data_dir / "postgres.log"
         self._lock_file = self.data_dir / "pg.lock"
+        # Held by the process that started the server (or took over a dead one's) until it stops
+        # it: the kernel drops it when that process dies, however it dies.
+        self._owner_file = self.data_dir / "pg.owner"
+        self._owner_fd: int | None = None
         self._bin = _bin_dir()
 
     # Public interface
 
     def start(self) -> bool:
         """Initialise the cluster if absent and start it unless a server already runs on it.
-        True if this call started it (decided under the cluster's lock)."""
+        True if this object owns the server now (see `owned`), decided under the cluster's lock."""
         with self._locked():
             return self._start_locked()
+
+    @property
+    def owned(self) -> bool:
+        """Whether this object started the server, or took it over from a process that died
+        without stopping it: then stopping it is this object's job."""
+        return self._owner_fd is not None
 
     def stop(self) -> None:
         """Stop the server (fast mode, waiting for it to exit); a no-op when it is not running."""
         if not self.pgdata.is_dir():
+            self._disown()
             return
         with self._locked():
-            if not self._running_pid():
-                return
-            pidfile = self._read_pidfile()
-            self._pg_ctl_checked("stop", "-m", "fast", "-w", "-t", str(START_TIMEOUT))
-            logger.info("embedded PostgreSQL in %s stopped", self.pgdata)
-            fallback = self._fallback_socket_dir()
-            if pidfile is not None and pidfile.socket_dir == fallback:
-                # The private dir under /tmp is ours alone; don't leave empty ones piling up.
-                with contextlib.suppress(OSError):
-                    fallback.rmdir()
+            try:
+                self._stop_locked()
+            finally:
+                self._disown()
+
+    def _stop_locked(self) -> None:
+        """Do the work of `stop()`; the caller holds the cluster lock."""
+        if not self._running_pid():
+            return
+        pidfile = self._read_pidfile()
+        self._pg_ctl_checked("stop", "-m", "fast", "-w", "-t", str(START_TIMEOUT))
+        logger.info("embedded PostgreSQL in %s stopped", self.pgdata)
+        fallback = self._fallback_socket_dir()
+        if pidfile is not None and pidfile.socket_dir == fallback:
+            # The private dir under /tmp is ours alone; don't leave empty ones piling up.
+            with contextlib.suppress(OSError):
+                fallback.rmdir()
 
     def is_running(self) -> bool:
         """Tell whether a live server is running on this cluster."""
@@ -241,11 +259,23 @@ class EmbeddedPostgres:
         pid = self._running_pid(account)
         if pid is not None and self._wait_ready(pid):
             self._probe()
+            if self._own():
+                logger.warning(
+                    "taking over the PostgreSQL server on %s (pid %d): the process that started "
+                    "it is gone, so this one stops it",
+                    self.pgdata,
+                    pid,
+                )
+                return True
             logger.info(
-                "using the PostgreSQL server already running on %s (pid %d)", self.pgdata, pid
+                "using the PostgreSQL server already running on %s (pid %d); its owner stops it",
+                self.pgdata,
+                pid,
             )
             return False
 
+        # A live owner whose server died stops ours at its exit too: harmless, stop is idempotent.
+        self._own()
         self._clear_stale()
         socket_dir = self._prepare_socket_dir(account)
         self._prepare_file(self.log_file, account)
@@ -529,6 +559,24 @@ class EmbeddedPostgres:
             yield
         finally:
             os.close(fd)
+
+    def _own(self) -> bool:
+        """Take the owner lock unless a live process (or another object) holds it."""
+        if self._owner_fd is not None:
+            return True
+        fd = os.open(self._owner_file, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        self._owner_fd = fd
+        return True
+
+    def _disown(self) -> None:
+        if self._owner_fd is not None:
+            os.close(self._owner_fd)
+            self._owner_fd = None
 
     def _running_pid(self, account: _Account | None = None) -> int | None:
         """Return the postmaster pid when `pg_ctl status` finds it running and not a zombie."""

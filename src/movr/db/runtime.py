@@ -6,7 +6,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from movr.config import ConfigError, Settings
+from movr.config import ConfigError, Settings, writable_folder
 from movr.db.embedded import EmbeddedPostgres, EmbeddedStandby
 
 log = logging.getLogger(__name__)
@@ -18,18 +18,21 @@ REPLICA_FOLDER = "replica"
 @contextmanager
 def database_url(settings: Settings) -> Iterator[str]:
     """Yield the URL to use; with no DATABASE_URL, run the embedded server meanwhile (one that
-    was running already, e.g. under `movr demo`, is used and left running)."""
+    a live process runs already, e.g. `movr demo`, is used and left running; one that a dead
+    process left running is taken over and stopped)."""
     if settings.database_url is not None:
         yield settings.database_url
         return
-    server = EmbeddedPostgres(settings.data_dir)
-    ours = server.start()
+    server = EmbeddedPostgres(writable_folder(settings.data_dir))
     try:
+        # Inside the try: an interruption (Ctrl-C, or `movr demo`'s SIGTERM) while it starts
+        # must stop what it started.
+        server.start()
         server.ensure_database(EMBEDDED_DATABASE)
         log.info("embedded PostgreSQL running in %s", settings.data_dir)
         yield server.url(EMBEDDED_DATABASE)
     finally:
-        if ours:
+        if server.owned:
             server.stop()
 
 
@@ -49,10 +52,10 @@ def embedded_replica(settings: Settings) -> Iterator[str]:
     standby = EmbeddedStandby(
         settings.data_dir / REPLICA_FOLDER, EmbeddedPostgres(settings.data_dir)
     )
-    ours = standby.start()
     try:
+        standby.start()
         log.info("embedded hot standby running in %s", standby.data_dir)
         yield standby.url(EMBEDDED_DATABASE)
     finally:
-        if ours:
+        if standby.owned:
             standby.stop()

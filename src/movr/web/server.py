@@ -15,7 +15,7 @@ from flask import Flask
 from gunicorn.app.base import BaseApplication
 from prometheus_client import multiprocess
 
-from movr.config import Settings
+from movr.config import Settings, writable_folder
 from movr.logs import configure_logging
 from movr.web.app import create_app
 from movr.web.observability import count_active_rides
@@ -119,7 +119,9 @@ def spawn(
     """
     metrics_dir = settings.metrics_dir or settings.data_dir / "metrics"
     shutil.rmtree(metrics_dir, ignore_errors=True)  # stale files would add old counts
-    metrics_dir.mkdir(parents=True)
+    writable_folder(
+        metrics_dir, "PROMETHEUS_MULTIPROC_DIR" if settings.metrics_dir else "MOVR_DATA_DIR"
+    )
     env = dict(os.environ)
     env.update(
         DATABASE_URL=database_url,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -51,7 +52,11 @@ def test_a_file_where_the_data_folder_should_be_is_a_configuration_error(
 ) -> None:
     in_the_way = tmp_path / "data"
     in_the_way.write_text("not a folder")
-    env = {"MOVR_ENV": "production", "SECRET_KEY": "x" * 32} if command == ("serve",) else {}
+    env = (
+        {"MOVR_ENV": "production", "SECRET_KEY": secrets.token_urlsafe(32)}
+        if command == ("serve",)
+        else {}
+    )
     output = run_movr(in_the_way, *command, **env)
     assert_one_line_naming_the_variable(output)
     assert str(in_the_way) in output

@@ -240,7 +240,9 @@ def test_a_server_left_running_by_a_dead_process_is_taken_over_and_stopped(
     subprocess.run([sys.executable, "-c", started, str(data_dir)], check=True, timeout=120)  # noqa: S603
     left = EmbeddedPostgres(data_dir)
     assert left.is_running()
-    settings = Settings.from_env({"SECRET_KEY": "x" * 32, "MOVR_DATA_DIR": str(data_dir)})
+    settings = Settings.from_env(
+        {"SECRET_KEY": secrets.token_urlsafe(32), "MOVR_DATA_DIR": str(data_dir)}
+    )
     try:
         with database_url(settings) as url:
             assert _scalar(url, "SELECT 1") == 1

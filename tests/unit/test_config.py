@@ -48,6 +48,10 @@ def test_development_generates_and_keeps_a_secret_key(tmp_path: Path) -> None:
         ("MOVR_FOLLOWER_READS", "maybe"),
         ("SECRET_KEY", "short"),
         ("MOVR_REGION_MAP", "/nonexistent/regions.json"),
+        ("MOVR_REQUEST_TIMEOUT_MS", "soon"),
+        ("MOVR_LOCK_TIMEOUT_MS", "-1"),
+        ("MOVR_DB_KEEPALIVES_IDLE_S", "0"),
+        ("MOVR_DB_TCP_USER_TIMEOUT_MS", "never"),
     ],
 )
 def test_bad_values_fail_naming_the_variable(tmp_path: Path, name: str, value: str) -> None:
@@ -76,3 +80,24 @@ def test_region_urls_are_parsed(tmp_path: Path) -> None:
         "gcp-us-east1": "https://east.example",
         "gcp-europe-west1": "https://eu.example",
     }
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"MOVR_REQUEST_TIMEOUT_MS": "4000"}, "MOVR_STATEMENT_TIMEOUT_MS"),  # 5000 by default
+        ({"MOVR_LOCK_TIMEOUT_MS": "6000"}, "MOVR_LOCK_TIMEOUT_MS"),
+        ({"MOVR_DB_POOL_TIMEOUT_MS": "10000"}, "MOVR_DB_POOL_TIMEOUT_MS"),
+    ],
+)
+def test_each_bound_must_fit_in_the_one_it_serves(
+    tmp_path: Path, env: dict[str, str], named: str
+) -> None:
+    with pytest.raises(ConfigError, match=named):
+        Settings.from_env(BASE | {"MOVR_DATA_DIR": str(tmp_path)} | env)
+
+
+def test_a_statement_timeout_of_zero_means_none_and_fits_any_request(tmp_path: Path) -> None:
+    env = {"MOVR_STATEMENT_TIMEOUT_MS": "0", "MOVR_REQUEST_TIMEOUT_MS": "3000"}
+    settings = Settings.from_env(BASE | {"MOVR_DATA_DIR": str(tmp_path)} | env)
+    assert settings.bounds.request_ms == 3000

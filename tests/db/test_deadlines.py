@@ -1,0 +1,74 @@
+"""Client-side deadlines on a real PostgreSQL: the server-side timeouts are set on every
+connection, and a statement still running at the deadline is cut off by the client."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from movr.db import deadlines
+from movr.db.engine import Database, create_database
+from tests.conftest import make_settings
+
+
+@pytest.fixture
+def database(database_url: str) -> Iterator[Database]:
+    """Its own pool, server-side timeouts off: only the client's deadline can end a sleep."""
+    built = create_database(make_settings(statement_timeout_ms=0), database_url)
+    with built.pooled.connect():  # a pooled connection: a deadline may not leave time to open one
+        pass
+    yield built
+    built.dispose()
+
+
+def test_every_connection_carries_the_server_side_timeouts(database_url: str) -> None:
+    built = create_database(make_settings(), database_url)
+    try:
+        with built.pooled.connect() as connection:
+            shown = {
+                name: connection.scalar(text(f"SHOW {name}"))
+                for name in (
+                    "statement_timeout",
+                    "lock_timeout",
+                    "idle_in_transaction_session_timeout",
+                )
+            }
+    finally:
+        built.dispose()
+    assert shown == {
+        "statement_timeout": "5s",
+        "lock_timeout": "4s",
+        "idle_in_transaction_session_timeout": "10s",
+    }
+
+
+def test_a_statement_running_at_the_deadline_is_cut_off(database: Database) -> None:
+    token = deadlines.begin(time.monotonic() + 0.5)
+    begin = time.monotonic()
+    try:
+        with pytest.raises(DBAPIError) as caught, database.pooled.connect() as connection:
+            connection.execute(text("SELECT pg_sleep(5)"))
+    finally:
+        deadlines.end(token)
+    assert time.monotonic() - begin < 1.5
+    assert caught.value.connection_invalidated
+    with database.pooled.connect() as connection:  # the pool recovers by itself
+        assert connection.scalar(text("SELECT 1")) == 1
+
+
+def test_no_statement_starts_after_the_deadline(database: Database) -> None:
+    token = deadlines.begin(time.monotonic() - 0.1)
+    try:
+        with pytest.raises(deadlines.DeadlineExceeded), database.pooled.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    finally:
+        deadlines.end(token)
+
+
+def test_without_a_deadline_nothing_is_cut(database: Database) -> None:
+    with database.pooled.connect() as connection:
+        assert connection.scalar(text("SELECT 1 FROM pg_sleep(0.3)")) == 1

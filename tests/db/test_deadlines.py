@@ -72,3 +72,17 @@ def test_no_statement_starts_after_the_deadline(database: Database) -> None:
 def test_without_a_deadline_nothing_is_cut(database: Database) -> None:
     with database.pooled.connect() as connection:
         assert connection.scalar(text("SELECT 1 FROM pg_sleep(0.3)")) == 1
+
+
+def test_a_connection_cut_after_its_last_answer_is_replaced_not_lent_again(
+    database: Database,
+) -> None:
+    token = deadlines.begin(time.monotonic() + 0.3)
+    try:
+        with database.pooled.connect() as connection:
+            first = connection.scalar(text("SELECT pg_backend_pid()"))
+            time.sleep(0.6)  # the deadline passes while the connection is still checked out
+    finally:
+        deadlines.end(token)
+    with database.pooled.connect() as connection:  # no deadline: this one must just work
+        assert connection.scalar(text("SELECT pg_backend_pid()")) != first

@@ -20,6 +20,7 @@ from typing import Any
 
 import structlog
 from sqlalchemy import Engine, event
+from sqlalchemy.exc import DisconnectionError
 
 log = structlog.get_logger(__name__)
 
@@ -29,6 +30,7 @@ _DEADLINE: ContextVar[float | None] = ContextVar("movr_db_deadline", default=Non
 
 
 CONNECT_FLOOR = 2
+CUT = "movr_cut_at_deadline"  # in a pool record's info: its socket was shut
 
 
 class DeadlineExceeded(Exception):
@@ -56,50 +58,54 @@ class Watchdog:
 
     def __init__(self) -> None:
         self._wake = threading.Condition()
-        self._armed: dict[int, tuple[float, Any]] = {}  # id(pool record) → (until, dbapi conn)
+        self._armed: dict[int, tuple[float, Any]] = {}  # id(pool record) → (until, record)
         self._thread: threading.Thread | None = None
 
-    def arm(self, key: int, until: float, connection: Any) -> None:
-        """Watch `connection` until `disarm(key)`; cut it at `until`."""
+    def arm(self, record: Any, until: float) -> None:
+        """Watch the pool record's connection until `disarm`; cut it at `until`."""
         with self._wake:
             earliest = min((u for u, _ in self._armed.values()), default=math.inf)
-            self._armed[key] = (until, connection)
+            self._armed[id(record)] = (until, record)
             if self._thread is None or not self._thread.is_alive():  # first use, or forked
                 self._thread = threading.Thread(target=self._run, name="db-deadlines", daemon=True)
                 self._thread.start()
             elif until < earliest:
                 self._wake.notify()
 
-    def disarm(self, key: int) -> None:
+    def disarm(self, record: Any) -> None:
         """Stop watching (the connection went back to the pool)."""
         with self._wake:
-            self._armed.pop(key, None)
+            self._armed.pop(id(record), None)
 
     def _run(self) -> None:
         while True:
             with self._wake:
                 now = time.monotonic()
                 due = [k for k, (until, _) in self._armed.items() if until <= now]
-                expired = [self._armed.pop(k)[1] for k in due]
-                if not expired:
+                # Cut under the lock: a connection checked in meanwhile and lent to another
+                # request must not be cut under that one.
+                cut = sum(_cut(self._armed.pop(key)[1]) for key in due)
+                if not due:
                     earliest = min((u for u, _ in self._armed.values()), default=None)
                     self._wake.wait(None if earliest is None else earliest - now)
-            for connection in expired:
-                _cut(connection)
+            if cut:
+                log.warning("database_deadline", connections_cut=cut)
 
 
-def _cut(connection: Any) -> None:
-    """Shut the connection's socket down; its blocked call, if any, fails at once."""
+def _cut(record: Any) -> bool:
+    """Shut the record's socket down (its blocked call, if any, fails at once) and mark it, so
+    that the pool replaces it rather than lend it again."""
     try:
-        dup = os.dup(connection.fileno())  # raises once psycopg closed it: nothing to cut
-    except Exception:  # a closed or broken connection has no socket left
-        return
+        dup = os.dup(record.dbapi_connection.fileno())
+    except Exception:  # psycopg closed it already: no socket left to cut
+        return False
     with socket.socket(fileno=dup) as sock:
         try:
             sock.shutdown(socket.SHUT_RDWR)
         except OSError:
-            return
-    log.warning("database_deadline", action="connection cut")
+            return False
+    record.info[CUT] = True
+    return True
 
 
 def bound(engine: Engine) -> None:
@@ -109,14 +115,17 @@ def bound(engine: Engine) -> None:
     pool = engine.pool
 
     @event.listens_for(pool, "checkout")
-    def watch(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    def watch(_dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        if record.info.pop(CUT, False):
+            # Cut after its last statement had answered: the pool opens a fresh one instead.
+            raise DisconnectionError("cut at a deadline")
         until = _DEADLINE.get()
         if until is not None:
-            watchdog.arm(id(record), until, dbapi_connection)
+            watchdog.arm(record, until)
 
     @event.listens_for(pool, "checkin")
     def unwatch(_dbapi_connection: Any, record: Any) -> None:
-        watchdog.disarm(id(record))
+        watchdog.disarm(record)
 
     @event.listens_for(engine, "before_cursor_execute")
     def refuse_late(*_: Any) -> None:

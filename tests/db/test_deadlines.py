@@ -25,7 +25,7 @@ def database(database_url: str) -> Iterator[Database]:
     built.dispose()
 
 
-def test_every_connection_carries_the_server_side_timeouts(database_url: str) -> None:
+def test_every_connection_carries_the_timeouts_and_tcp_settings(database_url: str) -> None:
     built = create_database(make_settings(), database_url)
     try:
         with built.pooled.connect() as connection:
@@ -37,12 +37,22 @@ def test_every_connection_carries_the_server_side_timeouts(database_url: str) ->
                     "idle_in_transaction_session_timeout",
                 )
             }
+            # What libpq was given (over TCP it applies them; on a Unix socket it ignores them).
+            given = connection.connection.dbapi_connection.info.get_parameters()
     finally:
         built.dispose()
     assert shown == {
         "statement_timeout": "5s",
         "lock_timeout": "4s",
         "idle_in_transaction_session_timeout": "10s",
+    }
+    tcp = ("keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count")
+    assert {name: given[name] for name in (*tcp, "tcp_user_timeout")} == {
+        "keepalives": "1",
+        "keepalives_idle": "10",
+        "keepalives_interval": "3",
+        "keepalives_count": "3",
+        "tcp_user_timeout": "10000",
     }
 
 

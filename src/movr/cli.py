@@ -8,6 +8,7 @@ import signal
 import sys
 from contextlib import ExitStack
 from dataclasses import replace
+from pathlib import Path
 
 import click
 from sqlalchemy import Connection, Engine
@@ -113,6 +114,10 @@ def front(listen: str, backends: tuple[str, ...], print_only: bool) -> None:
     if print_only:
         click.echo(config, nl=False)
         return
+    if not Path(HAPROXY).exists():
+        raise click.ClickException(
+            "HAProxy is missing: install Debian's package (apt-get install haproxy)"
+        )
     path = settings.data_dir / "front.cfg"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(config, encoding="utf-8")

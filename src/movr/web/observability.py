@@ -118,7 +118,7 @@ def install(app: Flask, settings: Settings) -> None:
         replica = _replica_report()
         try:
             current = runtime().run(schema_revision)
-        except SQLAlchemyError as error:
+        except (SQLAlchemyError, deadlines.DeadlineExceeded) as error:
             reason = f"database unreachable ({type(error).__name__})"
             return jsonify(status="unavailable", reason=reason, replica=replica), 503
         if current != expected:

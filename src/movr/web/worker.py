@@ -42,7 +42,10 @@ class MovrWorker(gthread.ThreadWorker):  # type: ignore[misc]  # gunicorn ships 
         for listener in self.sockets:
             poll = select.poll()
             poll.register(listener.fileno(), select.POLLIN)
-            while poll.poll(0):
+            # Bounded: connections arriving without end must not keep the listener open.
+            for _ in range(self.worker_connections):
+                if not poll.poll(0):
+                    break
                 self.accept(listener)
             listener.close()
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 from contextlib import ExitStack
 from dataclasses import replace
+from pathlib import Path
 
 import click
 from sqlalchemy import Connection, Engine
@@ -17,6 +19,7 @@ from movr.db.engine import create_database
 from movr.db.runtime import database_url, embedded_replica
 from movr.db.transaction import run_in_transaction
 from movr.demo_lifetime import DemoLifetime
+from movr.front import HAPROXY, render_front
 from movr.loadgen.command import load
 from movr.seeding import demo_logins, prepare_database
 from movr.services import retention
@@ -84,12 +87,46 @@ def demo(port: int | None, host: str, replica: bool) -> None:
 @click.option("--port", type=click.IntRange(1, 65535), help="Port (default: $PORT or 8000).")
 @click.option("--host", default="0.0.0.0", show_default=True, help="Address to listen on.")  # noqa: S104
 def serve(port: int | None, host: str) -> None:
-    """Serve MovR with gunicorn (run `movr db upgrade` first)."""
+    """Serve MovR with gunicorn (run `movr db upgrade` first). Never expose it without a
+    buffering front (`movr front`): slow clients would hold every thread."""
     settings = _settings(port=port)
     with database_url(settings) as url:
         status = launch(settings, url, host=host)
     if status not in (0, -signal.SIGTERM, -signal.SIGINT):
         raise SystemExit(status)
+
+
+@main.command()
+@click.option(
+    "--listen", default="0.0.0.0:8080", show_default=True, help="Address:port for clients."
+)
+@click.option(
+    "--backend",
+    "backends",
+    multiple=True,
+    help="host:port of a `movr serve` (repeatable; default: 127.0.0.1:$PORT).",
+)
+@click.option("--print", "print_only", is_flag=True, help="Print HAProxy's configuration only.")
+def front(listen: str, backends: tuple[str, ...], print_only: bool) -> None:
+    """Run HAProxy in front of `movr serve`: it reads whole requests before MovR sees them."""
+    settings = _settings(development=True)
+    config = render_front(
+        listen,
+        backends or (f"127.0.0.1:{settings.port}",),
+        per_server=settings.web_concurrency * settings.threads,
+        request_ms=settings.bounds.request_ms,
+    )
+    if print_only:
+        click.echo(config, nl=False)
+        return
+    if not Path(HAPROXY).exists():
+        raise click.ClickException(
+            "HAProxy is missing: install Debian's package (apt-get install haproxy)"
+        )
+    path = settings.data_dir / "front.cfg"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(config, encoding="utf-8")
+    os.execv(HAPROXY, [HAPROXY, "-db", "-f", str(path)])  # noqa: S606 -- HAProxy, our config
 
 
 @main.group()

@@ -78,6 +78,24 @@ class RetryPolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class Bounds:
+    """How long a request, and each wait for the database inside it, may take."""
+
+    # From the worker's accept (or the connection turning readable) to the response, the wait
+    # for a free thread included; the database work of a request is cut off at this deadline.
+    request_ms: int = 10_000
+    lock_timeout_ms: int = 4000  # server-side: a lock wait gives up before the statement does
+    idle_in_transaction_ms: int = 10_000  # server-side: a transaction left open is ended
+    pool_timeout_ms: int = 2000  # waiting for a pooled connection
+    # TCP (ignored on Unix sockets): a dead peer or a path dropping packets is noticed in
+    # keepalives_idle + interval * count seconds when idle, tcp_user_timeout when sending.
+    keepalives_idle_s: int = 10
+    keepalives_interval_s: int = 3
+    keepalives_count: int = 3
+    tcp_user_timeout_ms: int = 10_000
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """Everything MovR reads from its environment."""
 
@@ -97,6 +115,7 @@ class Settings:
     log_level: str = "INFO"
     retry: RetryPolicy = RetryPolicy()
     statement_timeout_ms: int = 5000
+    bounds: Bounds = Bounds()
     pool_size: int = 10
     follower_reads: bool = False  # CockroachDB: read-mostly requests as follower reads
     read_database_url: str | None = None  # PostgreSQL: the region's hot standby
@@ -171,6 +190,7 @@ class Settings:
             ),
             retry=RetryPolicy(max_attempts=_int(env, "MOVR_TX_MAX_ATTEMPTS", 10, minimum=1)),
             statement_timeout_ms=_int(env, "MOVR_STATEMENT_TIMEOUT_MS", 5000, minimum=0),
+            bounds=_bounds(env),
             pool_size=_int(env, "MOVR_DB_POOL_SIZE", 10, minimum=1),
             follower_reads=_follower_reads(env),
             read_database_url=_database_url(env, "MOVR_READ_DATABASE_URL"),
@@ -199,6 +219,39 @@ class Settings:
             metrics_dir=_checked("PROMETHEUS_MULTIPROC_DIR", _path(env), metrics_dir_problem),
             db_pre_ping=_bool(env, "MOVR_DB_PRE_PING", default=False),
         )
+
+
+def _bounds(env: Mapping[str, str]) -> Bounds:
+    """The deadlines, each below the one it serves: lock wait ≤ statement < request."""
+    request = _int(env, "MOVR_REQUEST_TIMEOUT_MS", 10_000, minimum=100)
+    statement = _int(env, "MOVR_STATEMENT_TIMEOUT_MS", 5000, minimum=0)
+    bounds = Bounds(
+        request_ms=request,
+        lock_timeout_ms=_int(env, "MOVR_LOCK_TIMEOUT_MS", 4000, minimum=0),
+        idle_in_transaction_ms=_int(env, "MOVR_IDLE_IN_TRANSACTION_TIMEOUT_MS", 10_000, minimum=0),
+        pool_timeout_ms=_int(env, "MOVR_DB_POOL_TIMEOUT_MS", 2000, minimum=1),
+        keepalives_idle_s=_int(env, "MOVR_DB_KEEPALIVES_IDLE_S", 10, minimum=1),
+        keepalives_interval_s=_int(env, "MOVR_DB_KEEPALIVES_INTERVAL_S", 3, minimum=1),
+        keepalives_count=_int(env, "MOVR_DB_KEEPALIVES_COUNT", 3, minimum=1),
+        tcp_user_timeout_ms=_int(env, "MOVR_DB_TCP_USER_TIMEOUT_MS", 10_000, minimum=0),
+    )
+    # 0 is "no timeout" for the server-side ones, as in PostgreSQL.
+    if statement and statement >= request:
+        raise ConfigError(
+            f"MOVR_STATEMENT_TIMEOUT_MS: {statement} must be below "
+            f"MOVR_REQUEST_TIMEOUT_MS ({request}), or no statement could end in time"
+        )
+    if bounds.lock_timeout_ms and statement and bounds.lock_timeout_ms > statement:
+        raise ConfigError(
+            f"MOVR_LOCK_TIMEOUT_MS: {bounds.lock_timeout_ms} must not exceed "
+            f"MOVR_STATEMENT_TIMEOUT_MS ({statement})"
+        )
+    if bounds.pool_timeout_ms >= request:
+        raise ConfigError(
+            f"MOVR_DB_POOL_TIMEOUT_MS: {bounds.pool_timeout_ms} must be below "
+            f"MOVR_REQUEST_TIMEOUT_MS ({request})"
+        )
+    return bounds
 
 
 def _environment(env: Mapping[str, str], *, development: bool) -> Environment:

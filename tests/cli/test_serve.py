@@ -1,130 +1,92 @@
-"""`movr serve` as a real gunicorn process: graceful SIGTERM, and surviving a database restart."""
+"""`movr serve` as a real gunicorn process: a graceful drain on SIGTERM, and surviving a database
+restart."""
 
 from __future__ import annotations
 
 import signal
-import subprocess
+import socket
 import threading
 import time
-import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
-from movr.config import Settings
-from movr.db import migrate
-from movr.db.embedded import EmbeddedPostgres
-from movr.db.engine import create_database
-from movr.db.transaction import run_in_transaction
-from movr.regions import RegionMap
-from tests.factories import make_user, make_vehicle
-from tests.processes import free_port, start_serve, wait_for
-
-SECRET = "a-test-secret-key-of-some-length"
-
-
-@dataclass
-class Served:
-    """A running `movr serve` and the database behind it."""
-
-    url: str
-    database_url: str
-    server: EmbeddedPostgres
-    process: subprocess.Popen[str]
-    settings: Settings
-    tokens: list[str] = field(default_factory=list)
+from tests.cli.serving import Served, add_vehicles, rider_token, serve_movr
 
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[Served]:
     """An embedded PostgreSQL of its own (so the test may stop it) and `movr serve` on it."""
-    server = EmbeddedPostgres(tmp_path / "pg")
-    server.start()
-    server.ensure_database("movr")
-    url = server.url("movr")
-    settings = Settings.from_env({"SECRET_KEY": SECRET, "MOVR_DATA_DIR": str(tmp_path)})
-    engine = create_engine(url)
-    migrate.upgrade(engine, RegionMap.default())
-    engine.dispose()
-    port = free_port()
-    process = start_serve(
-        port, tmp_path, url, SECRET_KEY=SECRET, MOVR_RATE_LIMITS="off", WEB_CONCURRENCY="2"
-    )
-    base = f"http://127.0.0.1:{port}"
+    with serve_movr(tmp_path) as running:
+        yield running
+
+
+def connect_outcome(host: str, port: int) -> str:
+    """What a new connection meets: "refused", "answered", or "reset" (accepted, then cut)."""
     try:
-        wait_for(f"{base}/healthz", process)  # type: ignore[arg-type]
-        yield Served(base, url, server, process, settings)
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            process.wait(timeout=60)
-        server.stop()
+        sock = socket.create_connection((host, port), timeout=5)
+    except ConnectionRefusedError:
+        return "refused"
+    with sock:
+        try:
+            sock.sendall(b"GET /readyz HTTP/1.1\r\nHost: movr\r\nConnection: close\r\n\r\n")
+            answer = sock.recv(64)
+        except (ConnectionResetError, BrokenPipeError, TimeoutError):
+            return "reset"
+    return "answered" if answer.startswith(b"HTTP/1.1 ") else "reset"
 
 
-def rider_token(base: str) -> str:
-    username = f"rider-{uuid.uuid4().hex[:10]}"
-    password = "long enough password"
-    registration = {
-        "city": "new york",
-        "first_name": "R",
-        "last_name": "T",
-        "email": f"{username}@example.com",
-        "username": username,
-        "password": password,
-    }
-    httpx.post(f"{base}/api/v1/users", json=registration, timeout=30).raise_for_status()
-    token = httpx.post(
-        f"{base}/api/v1/auth/token", json={"username": username, "password": password}, timeout=30
-    )
-    token.raise_for_status()
-    return str(token.json()["token"])
-
-
-def add_vehicles(served: Served, count: int) -> list[str]:
-    database = create_database(served.settings, served.database_url)
-    try:
-        fleet = run_in_transaction(
-            database.sessions,
-            lambda s: [make_vehicle(s, make_user(s)).id for _ in range(count)],
-        )
-    finally:
-        database.dispose()
-    return [str(v) for v in fleet]
-
-
-def test_sigterm_lets_an_in_flight_request_finish(served: Served) -> None:
-    (vehicle,) = add_vehicles(served, 1)
-    token = rider_token(served.url)
-    locker = create_engine(served.database_url)
-    outcome: dict[str, object] = {}
-    with locker.connect() as connection:
-        # Hold the vehicle's row lock so that starting a ride waits: a slow request, for real.
-        connection.execute(text("SELECT 1 FROM vehicles WHERE id = :v FOR UPDATE"), {"v": vehicle})
-
-        def start() -> None:
-            outcome["response"] = httpx.post(
-                f"{served.url}/api/v1/rides",
-                json={"vehicle_id": vehicle},
-                headers={"Authorization": f"Bearer {token}"},
-                timeout=30,
+def test_sigterm_drains_refusing_new_connections_and_finishing_the_request_in_flight(
+    tmp_path: Path,
+) -> None:
+    # After SIGTERM /readyz answers 503 at once, new connections are refused (never accepted,
+    # then reset), and the request in flight finishes.
+    with serve_movr(tmp_path) as served:
+        (vehicle,) = add_vehicles(served, 1)
+        token = rider_token(served.url)
+        address = urlsplit(served.url)
+        host, port = str(address.hostname), int(address.port or 0)
+        kept = httpx.Client(base_url=served.url, timeout=10)
+        assert kept.get("/readyz").status_code == 200  # this connection stays open
+        outcome: dict[str, httpx.Response] = {}
+        locker = create_engine(served.database_url)
+        with locker.connect() as connection:
+            # The vehicle's row lock makes starting a ride wait: a request in flight, for real.
+            connection.execute(
+                text("SELECT 1 FROM vehicles WHERE id = :v FOR UPDATE"), {"v": vehicle}
             )
 
-        request = threading.Thread(target=start)
-        request.start()
-        time.sleep(1.0)
-        served.process.send_signal(signal.SIGTERM)
-        time.sleep(1.0)
-        connection.rollback()  # release the lock: the request can complete now
-    request.join(timeout=30)
-    locker.dispose()
-    assert served.process.wait(timeout=30) == 0
-    response = outcome["response"]
-    assert isinstance(response, httpx.Response)
-    assert response.status_code == 201
+            def start() -> None:
+                outcome["ride"] = httpx.post(
+                    f"{served.url}/api/v1/rides",
+                    json={"vehicle_id": vehicle},
+                    headers={"Authorization": f"Bearer {token}"},
+                    timeout=30,
+                )
+
+            in_flight = threading.Thread(target=start)
+            in_flight.start()
+            time.sleep(0.5)
+            served.process.send_signal(signal.SIGTERM)
+            time.sleep(0.3)
+            readiness = kept.get("/readyz")
+            outcomes = []
+            for _ in range(20):
+                outcomes.append(connect_outcome(host, port))
+                time.sleep(0.02)
+            connection.rollback()  # the ride can start now
+        in_flight.join(timeout=30)
+        locker.dispose()
+        kept.close()
+        assert served.process.wait(timeout=30) == 0
+    assert set(outcomes) == {"refused"}, outcomes
+    assert readiness.status_code == 503
+    assert readiness.json()["reason"] == "draining"
+    assert outcome["ride"].status_code == 201
 
 
 def test_requests_fail_fast_while_the_database_is_down_and_recover(served: Served) -> None:

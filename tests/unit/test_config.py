@@ -64,6 +64,10 @@ def test_development_generates_and_keeps_a_secret_key(tmp_path: Path) -> None:
         ("MOVR_METRICS_TOKEN", "short"),
         ("MOVR_METRICS_TOKEN", "a token with spaces in it"),
         ("MOVR_REGION_MAP", "/nonexistent/regions.json"),
+        ("MOVR_REQUEST_TIMEOUT_MS", "soon"),
+        ("MOVR_LOCK_TIMEOUT_MS", "-1"),
+        ("MOVR_DB_KEEPALIVES_IDLE_S", "0"),
+        ("MOVR_DB_TCP_USER_TIMEOUT_MS", "never"),
     ],
 )
 def test_bad_values_fail_naming_the_variable(tmp_path: Path, name: str, value: str) -> None:
@@ -194,3 +198,24 @@ def test_the_metrics_folder_must_hold_only_metric_files(tmp_path: Path) -> None:
         Settings.from_env(env)
     with pytest.raises(ConfigError, match=r"PROMETHEUS_MULTIPROC_DIR: .* not a folder"):
         Settings.from_env(env | {"PROMETHEUS_MULTIPROC_DIR": str(folder / "notes.txt")})
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"MOVR_REQUEST_TIMEOUT_MS": "4000"}, "MOVR_STATEMENT_TIMEOUT_MS"),  # 5000 by default
+        ({"MOVR_LOCK_TIMEOUT_MS": "6000"}, "MOVR_LOCK_TIMEOUT_MS"),
+        ({"MOVR_DB_POOL_TIMEOUT_MS": "10000"}, "MOVR_DB_POOL_TIMEOUT_MS"),
+    ],
+)
+def test_each_bound_must_fit_in_the_one_it_serves(
+    tmp_path: Path, env: dict[str, str], named: str
+) -> None:
+    with pytest.raises(ConfigError, match=named):
+        Settings.from_env(BASE | {"MOVR_DATA_DIR": str(tmp_path)} | env)
+
+
+def test_a_statement_timeout_of_zero_means_none_and_fits_any_request(tmp_path: Path) -> None:
+    env = {"MOVR_STATEMENT_TIMEOUT_MS": "0", "MOVR_REQUEST_TIMEOUT_MS": "3000"}
+    settings = Settings.from_env(BASE | {"MOVR_DATA_DIR": str(tmp_path)} | env)
+    assert settings.bounds.request_ms == 3000

@@ -9,6 +9,7 @@ import logging
 import re
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import structlog
@@ -19,12 +20,15 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from movr.config import Settings
+from movr.db.deadlines import DeadlineExceeded
 from movr.db.engine import Database, create_database
 from movr.logs import configure_logging
 from movr.models import User
+from movr.web import serving
 from movr.web.app import create_app
 from movr.web.auth import SEEN_KEY
 from movr.web.observability import ACTIVE_RIDES_KEY
+from movr.web.runtime import Runtime
 from tests.api.conftest import API, token_for
 from tests.factories import PASSWORD, make_user, make_vehicle
 from tests.web.conftest import log_in, post
@@ -211,6 +215,46 @@ def test_an_api_ride_names_its_rider_though_no_lookup_loaded_them(
     lines = [json.loads(line) for line in json_logs.getvalue().splitlines() if line.startswith("{")]
     record = next(line for line in lines if line.get("request_id") == "ride-1")
     assert record["user_id"] == str(user.id)
+
+
+def test_a_request_that_waited_past_its_deadline_is_refused_unrun(
+    json_logs: io.StringIO, client: FlaskClient, settings: Settings
+) -> None:
+    waited = settings.bounds.request_ms / 1000 + 1
+    serving.queued(time.monotonic() - waited)  # as the worker does before handing it over
+    response = client.get(f"{API}/cities", headers={"X-Request-ID": "late-1"})
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "1"
+    assert response.content_type.startswith("application/problem+json")
+    lines = [json.loads(line) for line in json_logs.getvalue().splitlines() if line.startswith("{")]
+    record = next(
+        line for line in lines if line.get("request_id") == "late-1" and line["event"] == "request"
+    )
+    assert record["queue_ms"] >= waited * 1000
+    assert record["total_ms"] >= record["queue_ms"] + record["duration_ms"] - 0.1
+    assert client.get(f"{API}/cities").status_code == 200  # the next one waited for nothing
+
+
+def test_readyz_answers_json_when_the_deadline_cuts_its_check(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def late(*_: Any, **__: Any) -> None:
+        raise DeadlineExceeded("the request's deadline passed")
+
+    monkeypatch.setattr(Runtime, "run", late)
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json["reason"] == "database unreachable (DeadlineExceeded)"  # type: ignore[index]
+
+
+def test_readyz_turns_unready_while_draining(client: FlaskClient) -> None:
+    serving.DRAINING.set()
+    try:
+        response = client.get("/readyz")
+    finally:
+        serving.DRAINING.clear()
+    assert response.status_code == 503
+    assert response.json["reason"] == "draining"  # type: ignore[index]
 
 
 def test_unsafe_request_ids_are_replaced(client: FlaskClient) -> None:

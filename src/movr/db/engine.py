@@ -8,6 +8,7 @@ from sqlalchemy import Connection, Engine, create_engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from movr.config import Settings
+from movr.db.deadlines import bound
 from movr.db.reads import ReadRouter
 from movr.db.transaction import Units
 
@@ -39,7 +40,12 @@ class Database:
 def session_options(settings: Settings, url: str, *, role: str = "primary") -> str:
     """Server settings for every connection (libpq `options`) to the primary, to a PostgreSQL
     hot standby (`role="replica"`), or for CockroachDB follower reads (`role="follower"`)."""
-    options = [f"-c statement_timeout={settings.statement_timeout_ms}"]
+    bounds = settings.bounds
+    options = [
+        f"-c statement_timeout={settings.statement_timeout_ms}",
+        f"-c lock_timeout={bounds.lock_timeout_ms}",
+        f"-c idle_in_transaction_session_timeout={bounds.idle_in_transaction_ms}",
+    ]
     if role == "replica":
         # A hot standby refuses SERIALIZABLE; each autocommit read is one snapshot anyway.
         options.append("-c default_transaction_isolation=repeatable\\ read")
@@ -93,12 +99,13 @@ def _pool(settings: Settings, url: str, *, role: str) -> Engine:
     # each); units of work switch theirs to SERIALIZABLE for the checkout. The other way round,
     # every one-statement request paid for switching its connection and back: 11% of an API
     # ride request's instructions (bench/instructions.py).
-    return create_engine(
+    bounds = settings.bounds
+    engine = create_engine(
         url,
         isolation_level="AUTOCOMMIT",
         pool_size=settings.pool_size,
         max_overflow=settings.pool_size,
-        pool_timeout=10,
+        pool_timeout=bounds.pool_timeout_ms / 1000,
         # Recycle before common load-balancer idle timeouts cut connections silently.
         pool_recycle=1800,
         # Off by default: a ping is one more round trip per checkout (70-150 ms between
@@ -111,5 +118,13 @@ def _pool(settings: Settings, url: str, *, role: str) -> Engine:
             # A replica that cannot be reached is skipped: give up on it sooner.
             "connect_timeout": 5 if role == "primary" else 2,
             "options": session_options(settings, url, role=role),
+            # Over TCP: notice a peer gone silent (the server's statement_timeout cannot).
+            "keepalives": 1,
+            "keepalives_idle": bounds.keepalives_idle_s,
+            "keepalives_interval": bounds.keepalives_interval_s,
+            "keepalives_count": bounds.keepalives_count,
+            "tcp_user_timeout": bounds.tcp_user_timeout_ms,
         },
     )
+    bound(engine)  # and within a request, its deadline (db/deadlines.py)
+    return engine

@@ -36,8 +36,9 @@ def upgrade(engine: Engine, region_map: RegionMap, revision: str = "head") -> No
     """Migrate the database behind `engine` to `revision`."""
     with engine.connect() as connection:
         # Schema changes (CockroachDB region changes especially) may outlast the per-request
-        # statement timeout the engine sets.
+        # statement and lock timeouts the engine sets.
         connection.exec_driver_sql("SET statement_timeout = 0")
+        connection.exec_driver_sql("SET lock_timeout = 0")
         # The SET began a transaction (the connection is not in autocommit); commit it, the
         # setting stays for the session. Finding a transaction open, Alembic would run every
         # revision inside it instead of one transaction each, and CockroachDB cannot use a

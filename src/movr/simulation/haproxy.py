@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from movr.front import GUARDS
 from movr.simulation.topology import HOST, Topology
 
 # Checked twice a second; two failures mark a server down, two successes bring it back. A
@@ -25,6 +26,7 @@ DEFAULTS = [
     "    timeout client 60s",
     "    timeout server 60s",
     "    timeout check 2s",
+    *GUARDS,  # slow clients stop here (movr/front.py)
     "    option httpchk GET /healthz",
     "    http-check expect status 200",
     "    default-server inter 500ms fastinter 250ms downinter 500ms fall 2 rise 2",

@@ -12,6 +12,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
+from movr.db.deadlines import DeadlineExceeded
 from movr.db.transaction import TransactionRetriesExhausted, sqlstate_of
 from movr.services.callers import UnknownCaller
 from movr.services.errors import DomainError
@@ -131,8 +132,9 @@ def install(app: Flask) -> None:
         return _respond(403, str(error), code="csrf_required")
 
     @app.errorhandler(TransactionRetriesExhausted)
-    def busy(error: TransactionRetriesExhausted) -> Response | tuple[str, int]:
-        log.warning("transaction gave up: %s", error)
+    @app.errorhandler(DeadlineExceeded)
+    def busy(error: Exception) -> Response | tuple[str, int]:
+        log.warning("gave up: %s", error)
         _without_database()
         return _respond(503, headers={"Retry-After": "1"})
 

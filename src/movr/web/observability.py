@@ -14,9 +14,10 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import SQLAlchemyError
 
 from movr.config import Settings
+from movr.db import deadlines
 from movr.db.migrate import head_revision, schema_revision
 from movr.services import rides
-from movr.web import metrics
+from movr.web import metrics, serving
 from movr.web.runtime import EXTENSION_KEY, Runtime, runtime
 
 log = structlog.get_logger("movr.request")
@@ -98,6 +99,11 @@ def _plain(text: str, status: int) -> Response:
     return response
 
 
+# The database's share of a request's deadline ends this much earlier, to leave time for the
+# 503 to be written.
+ANSWER_RESERVE = 0.2
+
+
 def _request_id() -> str:
     incoming = request.headers.get(REQUEST_ID_HEADER, "")
     return incoming if SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
@@ -130,15 +136,29 @@ def install(app: Flask, settings: Settings) -> None:
 
     @app.before_request
     def start() -> None:
-        g.started = time.perf_counter()
+        g.started = time.monotonic()
+        # Since the worker accepted the connection or saw it readable (web/worker.py); the
+        # time in the kernel's accept queue and in the front is bounded by the front.
+        g.queued_at = serving.take_queued_at() or g.started
         g.request_id = _request_id()
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=g.request_id, region=settings.region)
+        until = g.queued_at + settings.bounds.request_ms / 1000
+        g.deadline = deadlines.begin(until - ANSWER_RESERVE)
+        if g.started >= until - ANSWER_RESERVE:
+            # It waited for a thread past its deadline: the client has likely given up.
+            raise deadlines.DeadlineExceeded("the request waited past its deadline")
+
+    @app.teardown_request
+    def lift_deadline(_: BaseException | None) -> None:
+        if "deadline" in g:
+            deadlines.end(g.pop("deadline"))
 
     @app.after_request
     def finish(response: Response) -> Response:
         route = request.url_rule.rule if request.url_rule is not None else "unmatched"
-        elapsed = time.perf_counter() - g.get("started", time.perf_counter())
+        now = time.monotonic()
+        elapsed = now - g.get("started", now)
         labels = (settings.region, route, request.method, str(response.status_code))
         metrics.REQUESTS.labels(*labels).inc()
         metrics.LATENCY.labels(*labels).observe(elapsed)
@@ -151,6 +171,8 @@ def install(app: Flask, settings: Settings) -> None:
                 path=request.path,
                 status=response.status_code,
                 duration_ms=round(elapsed * 1000, 2),
+                queue_ms=round((g.started - g.queued_at) * 1000, 2) if "started" in g else 0.0,
+                total_ms=round((now - g.get("queued_at", now)) * 1000, 2),
                 user_id=_user_id(),
             )
         return response
@@ -162,13 +184,16 @@ def install(app: Flask, settings: Settings) -> None:
 
     @app.get("/readyz")
     def readyz() -> ResponseReturnValue:
-        """Ready when the database answers and its schema is at this code's revision."""
+        """Ready when the database answers and its schema is at this code's revision, and
+        the process is not draining."""
+        if serving.DRAINING.is_set():
+            return jsonify(status="unavailable", reason="draining"), 503
         expected = head_revision()
         # The replica's state is reported, never a reason to be unready: reads fall back.
         replica = _replica_report()
         try:
             current = runtime().run(schema_revision)
-        except SQLAlchemyError as error:
+        except (SQLAlchemyError, deadlines.DeadlineExceeded) as error:
             reason = f"database unreachable ({type(error).__name__})"
             return jsonify(status="unavailable", reason=reason, replica=replica), 503
         if current != expected:

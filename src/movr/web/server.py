@@ -32,7 +32,8 @@ def gunicorn_options(settings: Settings, host: str) -> dict[str, Any]:
     return {
         "bind": f"{host}:{settings.port}",
         "workers": settings.web_concurrency,
-        "worker_class": "gthread",
+        # gthread with queue stamps, liveness from the main loop and a clean drain.
+        "worker_class": "movr.web.worker.MovrWorker",
         "threads": settings.threads,
         "timeout": 30,
         "graceful_timeout": 20,  # SIGTERM: finish in-flight requests for up to 20 s

@@ -59,7 +59,7 @@ def test_rider_rides_within_its_budget_and_ends_every_ride() -> None:
 
 
 def test_lost_end_response_is_retried_with_the_same_key_and_ends_once() -> None:
-    api = FakeApi(drop_next_end=True)
+    api = FakeApi(lost_ends=1)
     api.add_vehicles("boston", 1)
     crew, recorder = ride_with(api, max_requests=5)
 
@@ -76,3 +76,18 @@ def test_an_empty_city_gets_a_vehicle_added() -> None:
     assert len(api.vehicles) >= 1
     assert len(crew.ledger.view().started) == 1
     assert recorder.totals().errors == 0
+
+
+def test_an_end_retried_after_the_client_gave_up_resends_the_same_request() -> None:
+    # Both attempts of the first call lose their response (the first one ended the ride); the
+    # rider tries again later with the same key: the API replays the end only if the body is
+    # the same, else it answers 422 idempotency_key_reused.
+    api = FakeApi(lost_ends=2)
+    api.add_vehicles("boston", 1)
+    crew, recorder = ride_with(api, max_requests=6)
+
+    ledger = crew.ledger.view()
+    assert len(ledger.started) == 1
+    assert ledger.ended == set(ledger.started)
+    assert api.ends == list(map(str, ledger.started))
+    assert recorder.errors() == {("end_ride", "timeout"): 2}

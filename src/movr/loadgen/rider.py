@@ -63,7 +63,9 @@ class _ActiveRide:
     ride_id: uuid.UUID
     city: str
     vehicle_id: str
-    # One key for every attempt to end this ride: a retry after a lost response is replayed.
+    # One request for every attempt to end this ride, key AND body: the API replays a repeat
+    # only if it is the same request (another body under the key is refused with 422).
+    end_body: dict[str, object]
     end_key: str = dataclasses.field(default_factory=lambda: str(uuid.uuid4()))
     failed_ends: int = 0
 
@@ -276,7 +278,7 @@ class Rider:
         if reply.value is not None and self._user_id is not None:
             self._crew.ledger.started(reply.value, self._user_id)
             fleet.taken(city.id, vehicle)
-            self._active = _ActiveRide(reply.value, city.id, vehicle)
+            self._active = self._open(reply.value, city.id, vehicle)
             # The ride itself; short, so that vehicles change hands often.
             time.sleep(self._rng.uniform(0, self._crew.ride_pause))
             self._end_ride()
@@ -286,13 +288,18 @@ class Rider:
             control.force(1)
             self._find_open_ride()
 
+    def _open(self, ride_id: uuid.UUID, city_id: str, vehicle: str) -> _ActiveRide:
+        """An active ride, with where it will end (somewhere near its city centre)."""
+        city = next((c for c in self._crew.cities if c.id == city_id), self._home)
+        latitude, longitude = self._near(city)
+        body = {"location": self._street(), "latitude": latitude, "longitude": longitude}
+        return _ActiveRide(ride_id, city_id, vehicle, body)
+
     def _end_ride(self) -> None:
-        """End our active ride somewhere near its city centre."""
+        """End our active ride (every attempt sends the same request)."""
         active = self._active
         if active is None:
             return
-        city = next((c for c in self._crew.cities if c.id == active.city), self._home)
-        latitude, longitude = self._near(city)
         reply = self._note(
             self._api.call(
                 "end_ride",
@@ -303,7 +310,7 @@ class Rider:
                 expected=END_REFUSALS,
                 shape=Shape(RIDE),
                 idempotency_key=active.end_key,
-                json={"location": self._street(), "latitude": latitude, "longitude": longitude},
+                json=active.end_body,
             )
         )
         if reply.ok:
@@ -331,8 +338,7 @@ class Rider:
             )
         )
         if reply.value is not None:
-            ride_id, city, vehicle = reply.value
-            self._active = _ActiveRide(ride_id, city, vehicle)
+            self._active = self._open(*reply.value)
 
     # Helpers
 

@@ -91,3 +91,17 @@ def test_an_end_retried_after_the_client_gave_up_resends_the_same_request() -> N
     assert ledger.ended == set(ledger.started)
     assert api.ends == list(map(str, ledger.started))
     assert recorder.errors() == {("end_ride", "timeout"): 2}
+
+
+def test_rider_retires_only_vehicles_it_listed_and_records_each() -> None:
+    api = FakeApi()
+    api.add_vehicles("boston", 2)  # someone else's: never retired by this rider
+    crew, recorder = ride_with(api, max_requests=12, mix="retire=1")
+
+    retired = crew.ledger.view().retired
+    assert recorder.totals().errors == 0
+    assert len(retired) >= 2
+    assert set(map(str, retired)) == set(api.retired)
+    assert len(api.retired) == len(set(api.retired))  # none twice
+    owners = {str(vehicle): str(owner) for vehicle, owner in retired.items()}
+    assert all(api.vehicles[vehicle]["owner"] == owner for vehicle, owner in owners.items())

@@ -30,9 +30,12 @@ from movr.loadgen.outcomes import Kind
 # Refusals each action can meet when riders contend; anything else is unexpected.
 # `idempotency_key_in_flight` only answers our own retry while the first attempt still runs.
 IN_FLIGHT = "idempotency_key_in_flight"
-START_REFUSALS = frozenset({"vehicle_unavailable", "already_riding", IN_FLIGHT})
+# `not_found`: the riders' picture of the fleet is shared and stale, so a vehicle its owner
+# retired a moment ago is still tried.
+START_REFUSALS = frozenset({"vehicle_unavailable", "already_riding", "not_found", IN_FLIGHT})
 END_REFUSALS = frozenset({IN_FLIGHT})
 ADD_REFUSALS = frozenset({"home_region_required"})
+RETIRE_REFUSALS = frozenset({"vehicle_in_use"})  # someone rides it: retire it later
 HOME_SHARE = 0.8  # riders mostly ride where they live
 ADD_ON_JOIN = 0.25  # a few new riders list a vehicle, so that the fleet grows with the load
 END_ATTEMPTS = 5  # tries to end one's own ride (same key) before leaving it open
@@ -101,6 +104,7 @@ class Rider:
         self._rng = rng
         self._home: City = rng.choice(crew.cities)
         self._user_id: uuid.UUID | None = None
+        self._owned: list[tuple[str, str]] = []  # (city, vehicle id) this identity listed
         self._active: _ActiveRide | None = None
         self._failures = 0  # consecutive errors or 429s, for backing off a sick server
         self._retry_after: float | None = None
@@ -146,6 +150,8 @@ class Rider:
             self._join()
         elif action == "add" and control.take(1):
             self._add_vehicle()
+        elif action == "retire" and control.take(1):
+            self._retire_vehicle()
 
     # Actions
 
@@ -153,7 +159,7 @@ class Rider:
         """Register a new identity and get its token; the rider becomes that person."""
         username = self._crew.identities.next_username()
         self._home = self._rng.choice(self._crew.cities)
-        self._api.token, self._user_id = None, None
+        self._api.token, self._user_id, self._owned = None, None, []
         registered = self._note(
             self._api.call(
                 "register",
@@ -243,7 +249,30 @@ class Rider:
         )
         if reply.value is not None:
             self._crew.fleet.released(self._home.id, reply.value)
+            self._owned.append((self._home.id, reply.value))
         return reply.value
+
+    def _retire_vehicle(self) -> None:
+        """Retire a vehicle of ours; one who owns none lists one instead (the fleet keeps its
+        size, and there is something to retire next time)."""
+        if not self._owned or self._user_id is None:
+            self._add_vehicle()
+            return
+        city, vehicle = self._owned[self._rng.randrange(len(self._owned))]
+        reply = self._note(
+            self._api.call(
+                "retire_vehicle",
+                "DELETE",
+                f"/vehicles/{vehicle}",
+                success=204,
+                parse=ignore,
+                expected=RETIRE_REFUSALS,
+            )
+        )
+        if reply.ok:
+            self._crew.ledger.retired(uuid.UUID(vehicle), self._user_id)
+            self._crew.fleet.retired(city, vehicle)
+            self._owned.remove((city, vehicle))
 
     def _ride(self) -> None:
         """Pick a vehicle (listing or adding one if none is known), start, pause, end."""

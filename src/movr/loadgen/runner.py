@@ -87,8 +87,9 @@ def _run(config: LoadConfig, checker: InvariantChecker, progress: Console) -> Ru
     )
     trips_after = regions.round_trips() if regions is not None else None
     invariants, invariant_error = None, None
+    ledger = lanes[0].crew.ledger.view()
     try:
-        invariants = checker.check(lanes[0].crew.ledger.view())
+        invariants = checker.check(ledger)
     except DatabaseUnavailable as error:
         invariant_error = str(error)
     return RunReport(
@@ -108,6 +109,7 @@ def _run(config: LoadConfig, checker: InvariantChecker, progress: Console) -> Ru
         interrupted=interrupted,
         invariants=invariants,
         invariant_error=invariant_error,
+        acknowledged=ledger.counts(),
         regions=[
             _region_report(lane, elapsed, regions, trips_before, trips_after)
             for lane in lanes

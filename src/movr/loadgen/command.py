@@ -29,7 +29,7 @@ T = TypeVar("T")
 REPORT_WIDTH = 160  # when stdout is a file or pipe, keep table rows on one line
 
 
-def _parsed(parse: Callable[[str], T]) -> Callable[[click.Context, click.Parameter, str], T]:
+def parsed_option(parse: Callable[[str], T]) -> Callable[[click.Context, click.Parameter, str], T]:
     """A click callback turning LoadConfigError into a usage error naming the option."""
 
     def callback(_ctx: click.Context, _param: click.Parameter, value: str) -> T:
@@ -43,7 +43,7 @@ def _parsed(parse: Callable[[str], T]) -> Callable[[click.Context, click.Paramet
 
 def _cities(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[str, ...]:
     """No --cities: every city the target serves."""
-    return () if value is None else _parsed(parse_cities)(ctx, param, value)
+    return () if value is None else parsed_option(parse_cities)(ctx, param, value)
 
 
 @click.command()
@@ -63,7 +63,7 @@ def _cities(ctx: click.Context, param: click.Parameter, value: str | None) -> tu
     "--duration",
     default="60s",
     show_default=True,
-    callback=_parsed(parse_duration),
+    callback=parsed_option(parse_duration),
     help="How long to run: 90, 60s, 2m, 1m30s.",
 )
 @click.option(
@@ -83,7 +83,7 @@ def _cities(ctx: click.Context, param: click.Parameter, value: str | None) -> tu
     "--mix",
     default=DEFAULT_MIX,
     show_default=True,
-    callback=_parsed(parse_mix),
+    callback=parsed_option(parse_mix),
     help="Relative weights of browse, ride, register, history and add (a vehicle).",
 )
 @click.option(
@@ -111,14 +111,14 @@ def _cities(ctx: click.Context, param: click.Parameter, value: str | None) -> tu
     "--timeout",
     default="10s",
     show_default=True,
-    callback=_parsed(parse_duration),
+    callback=parsed_option(parse_duration),
     help="Timeout of every request.",
 )
 @click.option(
     "--ride-pause",
     default="200ms",
     show_default=True,
-    callback=_parsed(lambda value: parse_duration(value, allow_zero=True)),
+    callback=parsed_option(lambda value: parse_duration(value, allow_zero=True)),
     help="Longest pause between starting and ending a ride (uniformly random up to it).",
 )
 @click.option(

@@ -37,15 +37,21 @@ class LoadError(RuntimeError):
     """The run could not start; the message says why."""
 
 
-def run_load(config: LoadConfig, progress: Console, trace: Trace | None = None) -> RunReport:
+def run_load(
+    config: LoadConfig,
+    progress: Console,
+    trace: Trace | None = None,
+    control: RunControl | None = None,
+) -> RunReport:
     """Drive the target with `config.concurrency` riders, then measure and check (with
-    `trace`, every request is recorded there with its time too)."""
+    `trace`, every request is recorded there with its time too; with `control`, the caller
+    can also stop the run)."""
     try:
         checker = InvariantChecker(resolve_database_url(config.database_url))
     except DatabaseUnavailable as error:
         raise LoadError(f"cannot check the invariants: {error}") from None
     try:
-        return _run(config, checker, progress, trace)
+        return _run(config, checker, progress, trace, control)
     finally:
         checker.close()
 
@@ -61,10 +67,14 @@ class Lane:
 
 
 def _run(
-    config: LoadConfig, checker: InvariantChecker, progress: Console, trace: Trace | None
+    config: LoadConfig,
+    checker: InvariantChecker,
+    progress: Console,
+    trace: Trace | None,
+    control: RunControl | None,
 ) -> RunReport:
     recorder = Recorder()
-    control = RunControl(config.duration, config.max_requests)
+    control = control or RunControl(config.duration, config.max_requests)
     run_tag = _run_tag(config.seed)
     lanes = _lanes(config, recorder, control, run_tag)
     regions = config.client_regions

@@ -12,6 +12,15 @@ from movr.loadgen.ledger import LedgerView
 from tests.factories import make_user, make_vehicle
 
 
+def rider_with_two_vehicles(database: Database) -> tuple[uuid.UUID, uuid.UUID, uuid.UUID]:
+    """A committed user owning two available vehicles: their ids."""
+    with database.sessions() as session:
+        rider = make_user(session)
+        first, second = make_vehicle(session, rider), make_vehicle(session, rider)
+        session.commit()
+        return rider.id, first.id, second.id
+
+
 def broken(checker: InvariantChecker, ledger: LedgerView) -> dict[str, int]:
     return {r.name: r.violations for r in checker.check(ledger) if not r.ok}
 
@@ -19,11 +28,7 @@ def broken(checker: InvariantChecker, ledger: LedgerView) -> dict[str, int]:
 def test_sound_data_passes_and_broken_data_is_reported(
     clean_tables: Database, database_url: str
 ) -> None:
-    with clean_tables.sessions() as session:
-        rider = make_user(session)
-        parked, ridden = make_vehicle(session, rider), make_vehicle(session, rider)
-        session.commit()
-        rider_id, parked_id, ridden_id = rider.id, parked.id, ridden.id
+    rider_id, parked_id, ridden_id = rider_with_two_vehicles(clean_tables)
     checker = InvariantChecker(database_url)
     try:
         assert broken(checker, LedgerView({}, frozenset())) == {}
@@ -78,11 +83,7 @@ KEYED_END = """
 def test_a_ride_ended_twice_and_a_lost_retirement_are_reported(
     clean_tables: Database, database_url: str
 ) -> None:
-    with clean_tables.sessions() as session:
-        rider = make_user(session)
-        vehicle, kept = make_vehicle(session, rider), make_vehicle(session, rider)
-        session.commit()
-        rider_id, vehicle_id, kept_id = rider.id, vehicle.id, kept.id
+    rider_id, vehicle_id, kept_id = rider_with_two_vehicles(clean_tables)
 
     def run(sql: str, **values: object) -> uuid.UUID | None:
         # Each in its own transaction, as the API's statements: now() differs between them.

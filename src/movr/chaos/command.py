@@ -27,8 +27,8 @@ from movr.chaos.faults import FAULTS, LOCKABLE, make_fault
 from movr.chaos.render import render
 from movr.chaos.target import LocalMovr, RunningMovr, Target, TargetError
 from movr.chaos.verdict import RunFacts, judge
-from movr.loadgen.command import parsed_option
-from movr.loadgen.config import LoadConfig, LoadConfigError, check_target, parse_duration
+from movr.loadgen.command import duration_option
+from movr.loadgen.config import LoadConfig, LoadConfigError, check_target
 from movr.loadgen.runner import LoadError
 from movr.simulation.timeline import Echo, Timeline
 
@@ -50,33 +50,11 @@ class Stopped(Exception):
     type=click.Path(file_okay=False, path_type=Path),
     help="With --url: the data folder of that MovR's embedded PostgreSQL.",
 )
-@click.option(
-    "--warmup",
-    default="5s",
-    show_default=True,
-    callback=parsed_option(parse_duration),
-    help="Load before the fault.",
-)
-@click.option(
-    "--fault-for",
-    default="10s",
-    show_default=True,
-    callback=parsed_option(parse_duration),
-    help="How long refuse, freeze and lock are held.",
-)
-@click.option(
-    "--recover",
-    default="10s",
-    show_default=True,
-    callback=parsed_option(parse_duration),
-    help="Load after the fault is removed.",
-)
-@click.option(
-    "--deadline",
-    default="10s",
-    show_default=True,
-    callback=parsed_option(parse_duration),
-    help="No request may take longer (the client waits 5 s more, to measure).",
+@duration_option("--warmup", "5s", "Load before the fault.")
+@duration_option("--fault-for", "10s", "How long refuse, freeze and lock are held.")
+@duration_option("--recover", "10s", "Load after the fault is removed.")
+@duration_option(
+    "--deadline", "10s", "No request may take longer (the client waits 5 s more, to measure)."
 )
 @click.option("--concurrency", type=click.IntRange(1, 256), default=8, show_default=True)
 @click.option("--seed", type=int, default=1, show_default=True)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import click
 from rich.console import Console
@@ -41,6 +42,19 @@ def parsed_option(parse: Callable[[str], T]) -> Callable[[click.Context, click.P
     return callback
 
 
+def duration_option(
+    flag: str, default: str, help_text: str, *, allow_zero: bool = False
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A click option for a duration (90, 60s, 500ms, 2m, 1m30s), parsed to seconds."""
+    return click.option(
+        flag,
+        default=default,
+        show_default=True,
+        callback=parsed_option(partial(parse_duration, allow_zero=allow_zero)),
+        help=help_text,
+    )
+
+
 def _cities(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[str, ...]:
     """No --cities: every city the target serves."""
     return () if value is None else parsed_option(parse_cities)(ctx, param, value)
@@ -59,13 +73,7 @@ def _cities(ctx: click.Context, param: click.Parameter, value: str | None) -> tu
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="`movr global`'s endpoints.json (default: $MOVR_DATA_DIR/global/endpoints.json).",
 )
-@click.option(
-    "--duration",
-    default="60s",
-    show_default=True,
-    callback=parsed_option(parse_duration),
-    help="How long to run: 90, 60s, 2m, 1m30s.",
-)
+@duration_option("--duration", "60s", "How long to run: 90, 60s, 2m, 1m30s.")
 @click.option(
     "--concurrency",
     type=click.IntRange(1, 512),
@@ -107,19 +115,12 @@ def _cities(ctx: click.Context, param: click.Parameter, value: str | None) -> tu
     is_flag=True,
     help="Allow a target that is not 127.0.0.1, localhost or ::1.",
 )
-@click.option(
-    "--timeout",
-    default="10s",
-    show_default=True,
-    callback=parsed_option(parse_duration),
-    help="Timeout of every request.",
-)
-@click.option(
+@duration_option("--timeout", "10s", "Timeout of every request.")
+@duration_option(
     "--ride-pause",
-    default="200ms",
-    show_default=True,
-    callback=parsed_option(lambda value: parse_duration(value, allow_zero=True)),
-    help="Longest pause between starting and ending a ride (uniformly random up to it).",
+    "200ms",
+    "Longest pause between starting and ending a ride (uniformly random up to it).",
+    allow_zero=True,
 )
 @click.option(
     "--popular",

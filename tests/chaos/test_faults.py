@@ -14,11 +14,16 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
+
+from movr.chaos import processes
+from tests.processes import free_port, start_demo, wait_for
 
 # Words each fault's failures may contain at HEAD (none: it must pass).
 MAY_FAIL_ON: dict[str, tuple[str, ...]] = {
@@ -33,11 +38,11 @@ MAY_FAIL_ON: dict[str, tuple[str, ...]] = {
 SCALED = ("--warmup", "2s", "--fault-for", "3s", "--recover", "2s", "--deadline", "2s")
 
 
-def chaos(fault: str) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
+def chaos(fault: str, *options: str) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
     environment = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     done = subprocess.run(  # noqa: S603 -- our own interpreter and module
         [sys.executable, "-m", "movr.cli", "chaos", fault, *SCALED,
-         "--concurrency", "4", "--json", "-"],
+         "--concurrency", "4", "--json", "-", *options],
         env=environment, capture_output=True, text=True, timeout=150, check=False,
     )  # fmt: skip
     assert done.stdout.strip(), done.stderr[-3000:]
@@ -68,3 +73,50 @@ def test_chaos_reports_a_verdict_with_every_figure(fault: str) -> None:
         if not any(word in failure for word in MAY_FAIL_ON[fault])
     ]
     assert unexpected == [], done.stderr[-3000:]
+
+
+def test_sigterm_during_a_freeze_thaws_and_stops_everything() -> None:
+    environment = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    drill = subprocess.Popen(
+        [sys.executable, "-m", "movr.cli", "chaos", "freeze", "--warmup", "1s",
+         "--fault-for", "60s", "--concurrency", "2"],
+        env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    assert drill.stdout is not None
+    lines = []
+    for line in drill.stdout:
+        lines.append(line)
+        if "PostgreSQL frozen" in line:
+            break
+    folder = next(line.rsplit(" in ", 1)[1].strip() for line in lines if "database in" in line)
+    drill.send_signal(signal.SIGTERM)
+    try:
+        drill.wait(timeout=60)
+    finally:
+        drill.kill()
+    assert drill.returncode == 128 + signal.SIGTERM, "".join(lines)
+    assert processes.mentioning(folder) == []  # the database was thawed and stopped
+    assert not Path(folder).exists()
+
+
+def test_a_running_demo_is_drilled_through_url_and_data_dir(tmp_path: Path) -> None:
+    port, data = free_port(), tmp_path / "data"
+    with (tmp_path / "demo.log").open("w", encoding="utf-8") as log:
+        demo = start_demo(port, data, stdout=log, MOVR_RATE_LIMITS="off")
+    try:
+        wait_for(f"http://127.0.0.1:{port}/healthz", demo)
+        on_demo = ("--url", f"http://127.0.0.1:{port}", "--data-dir", str(data))
+        refused, refuse = chaos("refuse", *on_demo)
+        # A server that is not ours cannot be signalled: the verdict says so and fails.
+        _, kill = chaos("kill-worker", *on_demo)
+    finally:
+        demo.send_signal(signal.SIGTERM)
+        demo.wait(timeout=60)
+
+    assert refuse["passed"] is True, refused.stderr[-3000:]
+    assert refuse["orphan_pids"] is None  # not ours to judge
+    assert refuse["orphans"] == "not checked"
+    assert kill["passed"] is False
+    assert any("kill-worker needs the server's pid" in f for f in kill["failures"])
+    assert "the fault was not applied" in kill["failures"]
+    assert demo.returncode == 0

@@ -106,7 +106,8 @@ def chaos(  # click passes every option by name
     try:
         with _stopped_by_sigterm(), ExitStack() as running:
             target = _target(running, url, data_dir, folder, port)
-            echo(f"chaos {fault.name}: {fault.summary}; MovR at {target.url}")
+            echo(f"chaos {fault.name}: {fault.summary}")
+            echo(f"MovR at {target.url}, its database in {target.database.data_dir}")
             config = LoadConfig(
                 url=target.url,
                 duration=warmup + fault_for + recover,

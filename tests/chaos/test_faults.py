@@ -77,23 +77,23 @@ def test_chaos_reports_a_verdict_with_every_figure(fault: str) -> None:
 
 def test_sigterm_during_a_freeze_thaws_and_stops_everything() -> None:
     environment = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    drill = subprocess.Popen(
+    lines = []
+    with subprocess.Popen(
         [sys.executable, "-m", "movr.cli", "chaos", "freeze", "--warmup", "1s",
          "--fault-for", "60s", "--concurrency", "2"],
         env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
-    assert drill.stdout is not None
-    lines = []
-    for line in drill.stdout:
-        lines.append(line)
-        if "PostgreSQL frozen" in line:
-            break
+    ) as drill:  # fmt: skip
+        assert drill.stdout is not None
+        for line in drill.stdout:
+            lines.append(line)
+            if "PostgreSQL frozen" in line:
+                break
+        drill.send_signal(signal.SIGTERM)
+        try:
+            drill.wait(timeout=60)
+        finally:
+            drill.kill()
     folder = next(line.rsplit(" in ", 1)[1].strip() for line in lines if "database in" in line)
-    drill.send_signal(signal.SIGTERM)
-    try:
-        drill.wait(timeout=60)
-    finally:
-        drill.kill()
     assert drill.returncode == 128 + signal.SIGTERM, "".join(lines)
     assert processes.mentioning(folder) == []  # the database was thawed and stopped
     assert not Path(folder).exists()

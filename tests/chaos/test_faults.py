@@ -34,8 +34,9 @@ MAY_FAIL_ON: dict[str, tuple[str, ...]] = {
     "lock": ("deadline",),
     "drain": ("accepted connection(s) reset",),
 }
-# The fault held longer than the deadline, so that waiting it out is seen as a failure.
-SCALED = ("--warmup", "2s", "--fault-for", "3s", "--recover", "2s", "--deadline", "2s")
+# The fault held longer than the deadline, so that waiting it out is seen as a failure; the
+# recovery window longer than a rider's longest back-off (2 s), so that a success is seen.
+SCALED = ("--warmup", "2s", "--fault-for", "3s", "--recover", "4s", "--deadline", "2s")
 
 
 def chaos(fault: str, *options: str) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:

@@ -64,6 +64,11 @@ class Restart(Refuse):
     summary = "restart PostgreSQL (fast stop, then start)"
     held = False
 
+    def apply(self, target: Target) -> str:
+        """Stop the database (started again by `remove`, at once)."""
+        target.database.stop()
+        return "PostgreSQL stopped for a restart"
+
 
 class Freeze(Fault):
     """PostgreSQL hangs: every one of its processes stopped by SIGSTOP, as a dead network

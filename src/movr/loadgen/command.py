@@ -92,7 +92,7 @@ def _cities(ctx: click.Context, param: click.Parameter, value: str | None) -> tu
     default=DEFAULT_MIX,
     show_default=True,
     callback=parsed_option(parse_mix),
-    help="Relative weights of browse, ride, register, history and add (a vehicle).",
+    help="Relative weights of browse, ride, register, history, add and retire (a vehicle).",
 )
 @click.option(
     "--json",

@@ -21,13 +21,16 @@ from movr.web.server import spawn
 HOST = "127.0.0.1"
 WORKERS = 2  # gunicorn workers: killing one leaves one serving
 DRAIN_TIMEOUT = 40.0  # gunicorn's graceful_timeout (20 s) and some
-# Environment a demo's reading of the configuration must not see: this MovR is self-contained.
+# Environment this MovR must not take from ours: it is self-contained.
 NOT_INHERITED = (
     "DATABASE_URL",
     "MOVR_READ_DATABASE_URL",
     "MOVR_REGION_URLS",
     "PROMETHEUS_MULTIPROC_DIR",
 )
+# The server inherits our environment, then spawn() sets what Settings carries (the database,
+# the metrics folder); these blank the rest (empty is unset for MovR) and lift rate limits.
+SERVER_ENV = {"MOVR_READ_DATABASE_URL": "", "MOVR_REGION_URLS": "", "MOVR_RATE_LIMITS": "off"}
 
 
 class TargetError(RuntimeError):
@@ -123,7 +126,7 @@ class LocalMovr:
                 self.database_url,
                 host=HOST,
                 output=log,
-                extra_env={"MOVR_RATE_LIMITS": "off"},
+                extra_env=SERVER_ENV,
             )
         try:
             wait_http(f"{self.url}/healthz", "the MovR under test")

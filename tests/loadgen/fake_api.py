@@ -32,6 +32,7 @@ class FakeApi:
     bodies: dict[tuple[str, str], bytes] = field(default_factory=dict)  # what each key answered
     ends: list[str] = field(default_factory=list)  # ride ids, once per real end
     lost_ends: int = 0  # lose the responses of this many end requests (the first one ends it)
+    unavailable_ends: int = 0  # answer this many end requests 503 with Retry-After, doing nothing
     retired: list[str] = field(default_factory=list)  # vehicle ids, once per real retirement
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -66,6 +67,17 @@ class FakeApi:
         if (request.method, path) == ("GET", "/rides"):
             mine = [r for r in self.rides.values() if r["rider"] == user]
             return httpx.Response(200, json={"items": mine[::-1], "next_cursor": None})
+        return self._keyed(request, user, path, body)
+
+    def _keyed(
+        self, request: httpx.Request, user: str, path: str, body: dict[str, Any]
+    ) -> httpx.Response:
+        """A ride start or end, replayed by its Idempotency-Key as the real API does."""
+        if path.endswith("/end") and self.unavailable_ends > 0:
+            self.unavailable_ends -= 1
+            response = problem(503, "service_unavailable")
+            response.headers["Retry-After"] = "0"
+            return response
         key = (user, request.headers["Idempotency-Key"])
         fingerprint = request.method.encode() + path.encode() + request.content
         if key not in self.replies:

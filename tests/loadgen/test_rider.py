@@ -14,7 +14,7 @@ from movr.loadgen.config import parse_mix
 from movr.loadgen.control import RunControl
 from movr.loadgen.fleet import Fleet
 from movr.loadgen.ledger import RideLedger
-from movr.loadgen.rider import Crew, Identities, Rider
+from movr.loadgen.rider import END_ATTEMPTS, Crew, Identities, Rider
 from movr.loadgen.stats import Recorder
 from tests.loadgen.fake_api import FakeApi
 
@@ -97,3 +97,19 @@ def test_rider_retires_only_vehicles_it_listed_and_records_each() -> None:
     assert len(api.retired) == len(set(api.retired))  # none twice
     owners = {str(vehicle): str(owner) for vehicle, owner in retired.items()}
     assert all(api.vehicles[vehicle]["owner"] == owner for vehicle, owner in owners.items())
+
+
+def test_a_rider_keeps_ending_its_ride_while_the_server_asks_it_to_come_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # More 503s with Retry-After than END_ATTEMPTS: an outage, not a refusal; the ride ends
+    # once the server is back instead of being left open.
+    monkeypatch.setattr(RunControl, "pause", lambda _self, _seconds: None)  # no back-off wait
+    api = FakeApi(unavailable_ends=END_ATTEMPTS + 3)
+    api.add_vehicles("boston", 1)
+    crew, recorder = ride_with(api, max_requests=20)
+
+    ledger = crew.ledger.view()
+    assert len(ledger.started) >= 1
+    assert ledger.ended == set(ledger.started)
+    assert recorder.errors() == {("end_ride", "503 service_unavailable"): END_ATTEMPTS + 3}

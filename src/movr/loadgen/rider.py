@@ -38,7 +38,7 @@ ADD_REFUSALS = frozenset({"home_region_required"})
 RETIRE_REFUSALS = frozenset({"vehicle_in_use"})  # someone rides it: retire it later
 HOME_SHARE = 0.8  # riders mostly ride where they live
 ADD_ON_JOIN = 0.25  # a few new riders list a vehicle, so that the fleet grows with the load
-END_ATTEMPTS = 5  # tries to end one's own ride (same key) before leaving it open
+END_ATTEMPTS = 5  # failed tries (no Retry-After) to end one's own ride before leaving it open
 MAX_BACK_OFF = 5.0  # seconds; keeps a rider responsive to the end of the run
 BROWSE_LIMIT = 25
 HISTORY_LIMIT = 10
@@ -346,6 +346,10 @@ class Rider:
             self._crew.ledger.ended(active.ride_id)
             self._crew.fleet.released(active.city, active.vehicle_id)
             self._active = None
+            return
+        if reply.retry_after is not None:
+            # The server asked us to come back (an outage's 503, a 429): a rider keeps trying
+            # to end its ride until the run ends, instead of leaving it open after a few tries.
             return
         active.failed_ends += 1
         definite = reply.status is not None and reply.status < 500 and reply.code != IN_FLIGHT

@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 from sqlalchemy import Connection, Engine
 
+from movr.chaos.command import chaos
 from movr.config import ConfigError, RetryPolicy, Settings
 from movr.db import migrate
 from movr.db.engine import create_database
@@ -234,6 +235,7 @@ def _banner(settings: Settings, host: str) -> str:
 
 
 main.add_command(load)
+main.add_command(chaos)
 main.add_command(global_command)
 
 if __name__ == "__main__":  # pragma: no cover

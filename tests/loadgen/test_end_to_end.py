@@ -37,6 +37,8 @@ def test_load_against_demo_passes_and_checks_invariants(tmp_path: Path) -> None:
                 "600",
                 "--seed",
                 "7",
+                "--mix",  # the default's, with more retiring, so that some vehicles go
+                "browse=50,ride=30,register=5,history=5,retire=10",
                 "--json",
                 str(report_path),
             ],
@@ -59,7 +61,10 @@ def test_load_against_demo_passes_and_checks_invariants(tmp_path: Path) -> None:
     assert report["requests"] <= 600 + 4  # new actions stop at the budget; open rides still end
     assert report["actions"]["start_ride"]["ok"] > 0
     assert report["actions"]["end_ride"]["ok"] == report["actions"]["start_ride"]["ok"]
+    assert report["actions"]["retire_vehicle"]["ok"] == report["acknowledged"]["vehicles_retired"]
+    assert report["acknowledged"]["vehicles_retired"] > 0
     invariants = {check["name"]: check for check in report["invariants"]}
-    assert {"one_active_ride_per_vehicle", "started_rides_stored"} <= invariants.keys()
+    expected = {"one_active_ride_per_vehicle", "ride_ended_once", "retired_vehicles_stored"}
+    assert expected | {"started_rides_stored"} <= invariants.keys()
     assert all(check["ok"] for check in invariants.values())
     assert demo.returncode == 0, demo_log.read_text(encoding="utf-8")[-3000:]

@@ -12,6 +12,15 @@ from movr.loadgen.ledger import LedgerView
 from tests.factories import make_user, make_vehicle
 
 
+def rider_with_two_vehicles(database: Database) -> tuple[uuid.UUID, uuid.UUID, uuid.UUID]:
+    """A committed user owning two available vehicles: their ids."""
+    with database.sessions() as session:
+        rider = make_user(session)
+        first, second = make_vehicle(session, rider), make_vehicle(session, rider)
+        session.commit()
+        return rider.id, first.id, second.id
+
+
 def broken(checker: InvariantChecker, ledger: LedgerView) -> dict[str, int]:
     return {r.name: r.violations for r in checker.check(ledger) if not r.ok}
 
@@ -19,11 +28,7 @@ def broken(checker: InvariantChecker, ledger: LedgerView) -> dict[str, int]:
 def test_sound_data_passes_and_broken_data_is_reported(
     clean_tables: Database, database_url: str
 ) -> None:
-    with clean_tables.sessions() as session:
-        rider = make_user(session)
-        parked, ridden = make_vehicle(session, rider), make_vehicle(session, rider)
-        session.commit()
-        rider_id, parked_id, ridden_id = rider.id, parked.id, ridden.id
+    rider_id, parked_id, ridden_id = rider_with_two_vehicles(clean_tables)
     checker = InvariantChecker(database_url)
     try:
         assert broken(checker, LedgerView({}, frozenset())) == {}
@@ -52,3 +57,55 @@ def test_sound_data_passes_and_broken_data_is_reported(
         }
     finally:
         checker.close()
+
+
+KEYED_START = """
+    WITH opened AS (
+        INSERT INTO rides (city, vehicle_id, rider_id) VALUES ('new york', :vehicle, :rider)
+        RETURNING id, rider_id
+    ), key AS (
+        INSERT INTO idempotency_keys (user_id, key, city, request_hash, ride_id, expires_at)
+        SELECT rider_id, :key, 'new york', 'h', id, now() + interval '1 day' FROM opened
+    )
+    SELECT id FROM opened
+"""
+KEYED_END = """
+    WITH ended AS (
+        UPDATE rides SET end_time = now(), end_location = 'Here' WHERE id = :ride
+        RETURNING id, rider_id
+    )
+    INSERT INTO idempotency_keys (user_id, key, city, request_hash, ride_id, expires_at)
+    SELECT rider_id, :key, 'new york', 'h', id, now() + interval '1 day' FROM ended
+    RETURNING ride_id
+"""
+
+
+def test_a_ride_ended_twice_and_a_lost_retirement_are_reported(
+    clean_tables: Database, database_url: str
+) -> None:
+    rider_id, vehicle_id, kept_id = rider_with_two_vehicles(clean_tables)
+
+    def run(sql: str, **values: object) -> uuid.UUID | None:
+        # Each in its own transaction, as the API's statements: now() differs between them.
+        with clean_tables.engine.begin() as connection:
+            return connection.execute(text(sql), values).scalar()
+
+    once = run(KEYED_START, vehicle=vehicle_id, rider=rider_id, key="s1")
+    run(KEYED_END, ride=once, key="e1")
+    twice = run(KEYED_START, vehicle=vehicle_id, rider=rider_id, key="s2")
+    run(KEYED_END, ride=twice, key="e2")
+    checker = InvariantChecker(database_url)
+    try:
+        # Rides started and ended once each, with their keys, hold.
+        assert broken(checker, LedgerView({}, frozenset())) == {}
+
+        run(KEYED_END, ride=twice, key="e3")  # the second ride ends a second time
+        ledger = LedgerView({}, frozenset(), {kept_id: rider_id})  # retired, says the server
+        assert broken(checker, ledger) == {"ride_ended_once": 1, "retired_vehicles_stored": 1}
+        assert _examples(checker, ledger, "ride_ended_once") == (str(twice),)
+    finally:
+        checker.close()
+
+
+def _examples(checker: InvariantChecker, ledger: LedgerView, name: str) -> tuple[str, ...]:
+    return next(r.examples for r in checker.check(ledger) if r.name == name)

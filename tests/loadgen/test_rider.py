@@ -17,7 +17,7 @@ from movr.loadgen.config import parse_mix
 from movr.loadgen.control import RunControl
 from movr.loadgen.fleet import Fleet
 from movr.loadgen.ledger import RideLedger
-from movr.loadgen.rider import Crew, Identities, Rider
+from movr.loadgen.rider import END_ATTEMPTS, Crew, Identities, Rider
 from movr.loadgen.stats import Recorder
 from tests.loadgen.fake_api import FakeApi
 
@@ -69,16 +69,22 @@ def test_rider_rides_within_its_budget_and_ends_every_ride() -> None:
     assert {action for action, _ in recorder.errors()} == set()
 
 
-def test_lost_end_response_is_retried_with_the_same_key_and_ends_once() -> None:
-    api = FakeApi(drop_next_end=True)
+@pytest.mark.parametrize("lost", [1, 2])
+def test_an_end_whose_response_is_lost_is_resent_as_the_same_request_and_ends_once(
+    lost: int,
+) -> None:
+    # The first attempt ends the ride and its response is lost; so is the in-call retry's
+    # when lost=2, and the rider tries again on its next turn. Every attempt must be the same
+    # request (key AND body): the API replays it, where another body would get 422.
+    api = FakeApi(lost_ends=lost)
     api.add_vehicles("boston", 1)
-    crew, recorder = ride_with(api, max_requests=5)
+    crew, recorder = ride_with(api, max_requests=4 + lost)
 
     ledger = crew.ledger.view()
     assert len(ledger.started) == 1
     assert ledger.ended == set(ledger.started)
-    assert api.ends == list(map(str, ledger.started))  # the retry was replayed, not redone
-    assert recorder.errors() == {("end_ride", "timeout"): 1}
+    assert api.ends == list(map(str, ledger.started))  # the retries were replayed, not redone
+    assert recorder.errors() == {("end_ride", "timeout"): lost}
 
 
 def test_an_empty_city_gets_a_vehicle_added() -> None:
@@ -100,7 +106,9 @@ def test_a_traveller_lives_in_another_region_rides_here_and_lists_nothing(
         sent.append(request)
         return api(request)
 
-    crew, recorder = ride_with(recording, 40, mix="ride=1,add=1,browse=1", elsewhere=(PARIS,))
+    crew, recorder = ride_with(
+        recording, 40, mix="ride=1,add=1,retire=1,browse=1", elsewhere=(PARIS,)
+    )
 
     homes = [json.loads(r.content)["city"] for r in sent if r.url.path.endswith("/users")]
     browsed = {r.url.params["city"] for r in sent if r.method == "GET" and "city" in r.url.params}
@@ -109,3 +117,33 @@ def test_a_traveller_lives_in_another_region_rides_here_and_lists_nothing(
     assert not [r for r in sent if r.method == "POST" and r.url.path.endswith("/vehicles")]
     assert len(crew.ledger.view().started) >= 2
     assert recorder.totals().errors == 0
+
+
+def test_rider_retires_only_vehicles_it_listed_and_records_each() -> None:
+    api = FakeApi()
+    api.add_vehicles("boston", 2)  # someone else's: never retired by this rider
+    crew, recorder = ride_with(api, max_requests=12, mix="retire=1")
+
+    retired = crew.ledger.view().retired
+    assert recorder.totals().errors == 0
+    assert len(retired) >= 2
+    assert set(map(str, retired)) == set(api.retired)
+    assert len(api.retired) == len(set(api.retired))  # none twice
+    owners = {str(vehicle): str(owner) for vehicle, owner in retired.items()}
+    assert all(api.vehicles[vehicle]["owner"] == owner for vehicle, owner in owners.items())
+
+
+def test_a_rider_keeps_ending_its_ride_while_the_server_asks_it_to_come_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # More 503s with Retry-After than END_ATTEMPTS: an outage, not a refusal; the ride ends
+    # once the server is back instead of being left open.
+    monkeypatch.setattr(RunControl, "pause", lambda _self, _seconds: None)  # no back-off wait
+    api = FakeApi(unavailable_ends=END_ATTEMPTS + 3)
+    api.add_vehicles("boston", 1)
+    crew, recorder = ride_with(api, max_requests=20)
+
+    ledger = crew.ledger.view()
+    assert len(ledger.started) >= 1
+    assert ledger.ended == set(ledger.started)
+    assert recorder.errors() == {("end_ride", "503 service_unavailable"): END_ATTEMPTS + 3}

@@ -18,6 +18,7 @@ from movr.loadgen.outcomes import (
     describe_status,
 )
 from movr.loadgen.stats import Recorder
+from movr.loadgen.trace import Event, Trace
 
 API = "/api/v1"
 READ_AFTER = "MovR-Read-After"  # the API's read-your-writes header (docs/api.md)
@@ -103,8 +104,10 @@ class ApiClient:
         *,
         timeout: float,
         transport: httpx.BaseTransport | None = None,
+        trace: Trace | None = None,
     ) -> None:
-        """A keep-alive connection to `base_url` (the server root, without /api/v1)."""
+        """A keep-alive connection to `base_url` (the server root, without /api/v1); with
+        `trace`, every attempt is also recorded there with its time."""
         self._http = httpx.Client(
             base_url=base_url + API,
             transport=transport,  # tests pass a mock; None is the real network
@@ -114,6 +117,7 @@ class ApiClient:
         )
         self._recorder = recorder
         self._control = control
+        self._trace = trace
         self.token: str | None = None
         # The last write's MovR-Read-After, sent back so that reads see this rider's writes
         # when a replica serves them (as any API client should).
@@ -155,7 +159,9 @@ class ApiClient:
                     method, path, json=json, params=params, headers=headers
                 )
             except httpx.HTTPError as error:
-                self._recorder.record(action, Kind.ERROR, None, describe_exception(error))
+                label = describe_exception(error)
+                self._recorder.record(action, Kind.ERROR, None, label)
+                self._traced(action, Kind.ERROR, started, None, label)
                 if attempt + 1 < attempts:
                     self._control.force(1)
                     continue
@@ -164,8 +170,35 @@ class ApiClient:
             self.read_after = response.headers.get(READ_AFTER, self.read_after)
             reply, detail = _interpret(response, success, expected, shape, parse)
             self._recorder.record(action, reply.kind, latency_ms, detail)
+            self._traced(action, reply.kind, started, response, detail)
             return reply
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _traced(
+        self,
+        action: str,
+        kind: Kind,
+        started: float,
+        response: httpx.Response | None,
+        detail: str,
+    ) -> None:
+        if self._trace is None:
+            return
+        status = None if response is None else response.status_code
+        orderly = (
+            response is not None
+            and status == 503
+            and _media_type(response) == PROBLEM_MEDIA_TYPE
+            and "Retry-After" in response.headers
+        )
+        took = time.perf_counter() - started
+        label = detail or str(status)
+        self._trace.add(Event(time.monotonic(), action, kind, took, status, label, orderly))
+
+
+def _media_type(response: httpx.Response) -> str:
+    content_type: str = response.headers.get("Content-Type", "")
+    return content_type.split(";", maxsplit=1)[0].strip().lower()
 
 
 def _interpret(
@@ -178,7 +211,7 @@ def _interpret(
     """Classify a response; a success that breaks the documented shape is a protocol error."""
     status = response.status_code
     replayed = response.headers.get("Idempotent-Replayed") == "true"
-    media_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+    media_type = _media_type(response)
     body = _json_object(response) if status != 204 else {}
     raw_code = body.get("code") if media_type == PROBLEM_MEDIA_TYPE else None
     code = raw_code if isinstance(raw_code, str) else None

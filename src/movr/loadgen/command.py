@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import click
 from rich.console import Console
@@ -29,7 +30,7 @@ T = TypeVar("T")
 REPORT_WIDTH = 160  # when stdout is a file or pipe, keep table rows on one line
 
 
-def _parsed(parse: Callable[[str], T]) -> Callable[[click.Context, click.Parameter, str], T]:
+def parsed_option(parse: Callable[[str], T]) -> Callable[[click.Context, click.Parameter, str], T]:
     """A click callback turning LoadConfigError into a usage error naming the option."""
 
     def callback(_ctx: click.Context, _param: click.Parameter, value: str) -> T:
@@ -41,9 +42,22 @@ def _parsed(parse: Callable[[str], T]) -> Callable[[click.Context, click.Paramet
     return callback
 
 
+def duration_option(
+    flag: str, default: str, help_text: str, *, allow_zero: bool = False
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A click option for a duration (90, 60s, 500ms, 2m, 1m30s), parsed to seconds."""
+    return click.option(
+        flag,
+        default=default,
+        show_default=True,
+        callback=parsed_option(partial(parse_duration, allow_zero=allow_zero)),
+        help=help_text,
+    )
+
+
 def _cities(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[str, ...]:
     """No --cities: every city the target serves."""
-    return () if value is None else _parsed(parse_cities)(ctx, param, value)
+    return () if value is None else parsed_option(parse_cities)(ctx, param, value)
 
 
 @click.command()
@@ -59,13 +73,7 @@ def _cities(ctx: click.Context, param: click.Parameter, value: str | None) -> tu
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="`movr global`'s endpoints.json (default: $MOVR_DATA_DIR/global/endpoints.json).",
 )
-@click.option(
-    "--duration",
-    default="60s",
-    show_default=True,
-    callback=_parsed(parse_duration),
-    help="How long to run: 90, 60s, 2m, 1m30s.",
-)
+@duration_option("--duration", "60s", "How long to run: 90, 60s, 2m, 1m30s.")
 @click.option(
     "--concurrency",
     type=click.IntRange(1, 512),
@@ -83,8 +91,8 @@ def _cities(ctx: click.Context, param: click.Parameter, value: str | None) -> tu
     "--mix",
     default=DEFAULT_MIX,
     show_default=True,
-    callback=_parsed(parse_mix),
-    help="Relative weights of browse, ride, register, history and add (a vehicle).",
+    callback=parsed_option(parse_mix),
+    help="Relative weights of browse, ride, register, history, add and retire (a vehicle).",
 )
 @click.option(
     "--json",
@@ -107,19 +115,12 @@ def _cities(ctx: click.Context, param: click.Parameter, value: str | None) -> tu
     is_flag=True,
     help="Allow a target that is not 127.0.0.1, localhost or ::1.",
 )
-@click.option(
-    "--timeout",
-    default="10s",
-    show_default=True,
-    callback=_parsed(parse_duration),
-    help="Timeout of every request.",
-)
-@click.option(
+@duration_option("--timeout", "10s", "Timeout of every request.")
+@duration_option(
     "--ride-pause",
-    default="200ms",
-    show_default=True,
-    callback=_parsed(lambda value: parse_duration(value, allow_zero=True)),
-    help="Longest pause between starting and ending a ride (uniformly random up to it).",
+    "200ms",
+    "Longest pause between starting and ending a ride (uniformly random up to it).",
+    allow_zero=True,
 )
 @click.option(
     "--popular",

@@ -11,8 +11,10 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-ACTIONS = ("browse", "ride", "register", "history", "add")
-DEFAULT_MIX = "browse=60,ride=30,register=5,history=5"
+ACTIONS = ("browse", "ride", "register", "history", "add", "retire")
+# "A few add or retire vehicles" (issue 6): adding happens as riders join or find a city empty;
+# retiring has its own small weight.
+DEFAULT_MIX = "browse=59,ride=30,register=5,history=5,retire=1"
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
@@ -87,7 +89,7 @@ def parse_duration(text: str, *, allow_zero: bool = False) -> float:
 
 
 def parse_mix(text: str) -> Mix:
-    """Weights from `browse=60,ride=30,register=5,history=5` (unnamed actions weigh 0)."""
+    """Weights from `browse=60,ride=30,register=5,history=5,retire=1` (unnamed ones weigh 0)."""
     weights: dict[str, int] = {}
     for item in filter(None, (part.strip() for part in text.split(","))):
         name, sep, raw_weight = item.partition("=")

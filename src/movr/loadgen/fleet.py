@@ -61,6 +61,14 @@ class Fleet:
             if view is not None:
                 view.available.pop(vehicle, None)
 
+    def retired(self, city: str, vehicle: str) -> None:
+        """The vehicle is gone for good: nobody should try it again."""
+        with self._lock:
+            view = self._cities.get(city)
+            if view is not None:
+                view.available.pop(vehicle, None)
+                view.popular = [v for v in view.popular if v != vehicle]
+
     def released(self, city: str, vehicle: str) -> None:
         """The vehicle is available again (a ride ended, or it was just added)."""
         with self._lock:

@@ -16,6 +16,10 @@ from movr.loadgen.ledger import LedgerView
 
 EMBEDDED_DATABASE = "movr"  # the database `movr demo` serves from (movr.db.runtime)
 EXAMPLES = 5
+# The checks that compare the database with what the server acknowledged (the ledger).
+ACKNOWLEDGED_WRITES = frozenset(
+    {"started_rides_stored", "ended_rides_stored", "retired_vehicles_stored"}
+)
 
 
 class DatabaseUnavailable(RuntimeError):
@@ -87,6 +91,16 @@ CHECKS: tuple[Check, ...] = (
         "SELECT id FROM rides WHERE length IS DISTINCT FROM end_time - start_time",
     ),
     Check(
+        # The end statement stores its Idempotency-Key in the same statement, so the key's
+        # created_at is the end's now(), that is end_time (a start's key has start_time). A
+        # second end would leave a second key, or an end_time that is not its key's.
+        "ride_ended_once",
+        "a ride is ended at most once (by the Idempotency-Keys that ended it)",
+        "SELECT r.id FROM rides r JOIN idempotency_keys k ON k.ride_id = r.id "
+        "WHERE k.created_at <> r.start_time GROUP BY r.id, r.end_time "
+        "HAVING count(*) > 1 OR bool_or(k.created_at IS DISTINCT FROM r.end_time)",
+    ),
+    Check(
         "deleted_user_not_riding",
         "no deleted user has an active ride",
         "SELECT r.id FROM rides r JOIN users u ON u.id = r.rider_id "
@@ -106,6 +120,11 @@ CHECKS: tuple[Check, ...] = (
         "GROUP BY lower(username) HAVING count(*) > 1",
     ),
 )
+
+_RETIRED = text(
+    "SELECT CAST(id AS text), CAST(owner_id AS text) FROM vehicles "
+    "WHERE status = 'removed' AND id = ANY(:ids)"
+).bindparams(bindparam("ids", type_=ARRAY(UUID(as_uuid=True))))
 
 _STARTED = text(
     "SELECT CAST(id AS text), CAST(rider_id AS text), end_time IS NOT NULL FROM rides "
@@ -189,6 +208,12 @@ def _ledger_checks(connection: Connection, ledger: LedgerView) -> list[CheckResu
         if found.get(str(ride), ("", False))[0] != str(rider)
     ]
     unended = [str(ride) for ride in ledger.ended if not found.get(str(ride), ("", False))[1]]
+    removed: dict[str, str] = {}
+    if ledger.retired:
+        ids = sorted(ledger.retired)
+        rows = connection.execute(_RETIRED, {"ids": ids})
+        removed = {str(vehicle): str(owner) for vehicle, owner in rows}
+    kept = [str(v) for v, owner in ledger.retired.items() if removed.get(str(v)) != str(owner)]
     return [
         _result(
             "started_rides_stored",
@@ -199,6 +224,11 @@ def _ledger_checks(connection: Connection, ledger: LedgerView) -> list[CheckResu
             "ended_rides_stored",
             f"every ride ended with 200 has end_time set ({len(ledger.ended)} seen)",
             unended,
+        ),
+        _result(
+            "retired_vehicles_stored",
+            f"every vehicle retired with 204 is removed, by its owner ({len(ledger.retired)} seen)",
+            kept,
         ),
     ]
 

@@ -7,6 +7,8 @@ import enum
 import httpx
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+RESET = "connection reset"
+DISCONNECTED = "server disconnected"  # closed without an answer, e.g. a keep-alive mid-request
 
 
 class Kind(enum.StrEnum):
@@ -40,12 +42,23 @@ def describe_status(status: int, code: str | None) -> str:
     return f"{status} {code}" if code else str(status)
 
 
+# Labels of the transport errors by type, most specific first.
+_TRANSPORT_LABELS: tuple[tuple[type[httpx.HTTPError], str], ...] = (
+    (httpx.TimeoutException, "timeout"),
+    (httpx.ConnectError, "connection error"),
+    # The server dropped a connection it had accepted: the fate of the request is unknown.
+    (httpx.ReadError, RESET),
+    (httpx.WriteError, RESET),
+)
+
+
 def describe_exception(error: httpx.HTTPError) -> str:
     """A short label for a request that got no usable response."""
-    if isinstance(error, httpx.TimeoutException):
-        return "timeout"
-    if isinstance(error, httpx.ConnectError):
-        return "connection error"
+    for kind, label in _TRANSPORT_LABELS:
+        if isinstance(error, kind):
+            return label
+    if isinstance(error, httpx.RemoteProtocolError) and "disconnected" in str(error):
+        return DISCONNECTED
     if isinstance(error, httpx.RemoteProtocolError | httpx.DecodingError):
         return "protocol error"
     if isinstance(error, httpx.TransportError):

@@ -57,6 +57,8 @@ class RunReport:
     invariants: list[CheckResult] | None = None  # None: the check did not run
     invariant_error: str | None = None
     interrupted: bool = False
+    # Writes the server acknowledged (rides started and ended, vehicles retired), by kind.
+    acknowledged: dict[str, int] = field(default_factory=dict)
     regions: list[RegionReport] = field(default_factory=list)  # `--client-regions` only
 
     @property
@@ -104,6 +106,7 @@ class RunReport:
             "refusals": _nested(self.refusals),
             "errors": _nested(self.errors),
             "db_retries": self.db_retries,
+            "acknowledged": self.acknowledged,
             "loadgen_cpu": {
                 "cpu_s": round(self.cpu_s, 3),
                 "share_of_one_core": round(self.cpu_share, 3),
@@ -133,6 +136,10 @@ def render(report: RunReport, console: Console) -> None:
         console.print(_counts_table("Expected refusals", "code", report.refusals))
     if report.errors:
         console.print(_counts_table("Unexpected errors", "what", report.errors, style="red"))
+    if report.acknowledged:
+        acknowledged = report.acknowledged.items()
+        counts = ", ".join(f"{n} {what.replace('_', ' ')}" for what, n in acknowledged)
+        console.print(f"Acknowledged writes: {counts}")
     retries = "n/a" if report.db_retries is None else f"{report.db_retries:g}"
     console.print(f"Database transaction retries (server /metrics, during the run): {retries}")
     console.print(

@@ -30,13 +30,16 @@ from movr.loadgen.outcomes import Kind
 # Refusals each action can meet when riders contend; anything else is unexpected.
 # `idempotency_key_in_flight` only answers our own retry while the first attempt still runs.
 IN_FLIGHT = "idempotency_key_in_flight"
-START_REFUSALS = frozenset({"vehicle_unavailable", "already_riding", IN_FLIGHT})
+# `not_found`: the riders' picture of the fleet is shared and stale, so a vehicle its owner
+# retired a moment ago is still tried.
+START_REFUSALS = frozenset({"vehicle_unavailable", "already_riding", "not_found", IN_FLIGHT})
 END_REFUSALS = frozenset({IN_FLIGHT})
 ADD_REFUSALS = frozenset({"home_region_required"})
+RETIRE_REFUSALS = frozenset({"vehicle_in_use"})  # someone rides it: retire it later
 HOME_SHARE = 0.8  # riders mostly ride where they live
 TRAVELLER_SHARE = 0.1  # with several client regions: riders who live in another region
 ADD_ON_JOIN = 0.25  # a few new riders list a vehicle, so that the fleet grows with the load
-END_ATTEMPTS = 5  # tries to end one's own ride (same key) before leaving it open
+END_ATTEMPTS = 5  # failed tries (no Retry-After) to end one's own ride before leaving it open
 MAX_BACK_OFF = 5.0  # seconds; keeps a rider responsive to the end of the run
 BROWSE_LIMIT = 25
 HISTORY_LIMIT = 10
@@ -65,7 +68,9 @@ class _ActiveRide:
     ride_id: uuid.UUID
     city: str
     vehicle_id: str
-    # One key for every attempt to end this ride: a retry after a lost response is replayed.
+    # One request for every attempt to end this ride, key AND body: the API replays a repeat
+    # only if it is the same request (another body under the key is refused with 422).
+    end_body: dict[str, object]
     end_key: str = dataclasses.field(default_factory=lambda: str(uuid.uuid4()))
     failed_ends: int = 0
 
@@ -101,6 +106,7 @@ class Rider:
         self._rng = rng
         self._home: City = rng.choice(crew.cities)
         self._user_id: uuid.UUID | None = None
+        self._owned: list[tuple[str, str]] = []  # (city, vehicle id) this identity listed
         self._active: _ActiveRide | None = None
         self._failures = 0  # consecutive errors or 429s, for backing off a sick server
         self._retry_after: float | None = None
@@ -144,8 +150,12 @@ class Rider:
             self._history()
         elif action == "register" and control.take(2):
             self._join()
-        elif action == "add" and not self._travelling() and control.take(1):
+        elif action in ("add", "retire") and self._travelling():
+            return  # a visitor's vehicles are listed and retired at home, not here
+        elif action == "add" and control.take(1):
             self._add_vehicle()
+        elif action == "retire" and control.take(1):
+            self._retire_vehicle()
 
     # Actions
 
@@ -155,7 +165,7 @@ class Rider:
         crew = self._crew
         travels = crew.elsewhere and self._rng.random() < TRAVELLER_SHARE
         self._home = self._rng.choice(crew.elsewhere if travels else crew.cities)
-        self._api.token, self._user_id = None, None
+        self._api.token, self._user_id, self._owned = None, None, []
         registered = self._note(
             self._api.call(
                 "register",
@@ -245,7 +255,30 @@ class Rider:
         )
         if reply.value is not None:
             self._crew.fleet.released(self._home.id, reply.value)
+            self._owned.append((self._home.id, reply.value))
         return reply.value
+
+    def _retire_vehicle(self) -> None:
+        """Retire a vehicle of ours; one who owns none lists one instead (the fleet keeps its
+        size, and there is something to retire next time)."""
+        if not self._owned or self._user_id is None:
+            self._add_vehicle()
+            return
+        city, vehicle = self._owned[self._rng.randrange(len(self._owned))]
+        reply = self._note(
+            self._api.call(
+                "retire_vehicle",
+                "DELETE",
+                f"/vehicles/{vehicle}",
+                success=204,
+                parse=ignore,
+                expected=RETIRE_REFUSALS,
+            )
+        )
+        if reply.ok:
+            self._crew.ledger.retired(uuid.UUID(vehicle), self._user_id)
+            self._crew.fleet.retired(city, vehicle)
+            self._owned.remove((city, vehicle))
 
     def _ride(self) -> None:
         """Pick a vehicle (listing or adding one if none is known), start, pause, end."""
@@ -280,7 +313,7 @@ class Rider:
         if reply.value is not None and self._user_id is not None:
             self._crew.ledger.started(reply.value, self._user_id)
             fleet.taken(city.id, vehicle)
-            self._active = _ActiveRide(reply.value, city.id, vehicle)
+            self._active = self._open(reply.value, city.id, vehicle)
             # The ride itself; short, so that vehicles change hands often.
             time.sleep(self._rng.uniform(0, self._crew.ride_pause))
             self._end_ride()
@@ -290,13 +323,18 @@ class Rider:
             control.force(1)
             self._find_open_ride()
 
+    def _open(self, ride_id: uuid.UUID, city_id: str, vehicle: str) -> _ActiveRide:
+        """An active ride, with where it will end (somewhere near its city centre)."""
+        city = next((c for c in self._crew.cities if c.id == city_id), self._home)
+        latitude, longitude = self._near(city)
+        body = {"location": self._street(), "latitude": latitude, "longitude": longitude}
+        return _ActiveRide(ride_id, city_id, vehicle, body)
+
     def _end_ride(self) -> None:
-        """End our active ride somewhere near its city centre."""
+        """End our active ride (every attempt sends the same request)."""
         active = self._active
         if active is None:
             return
-        city = next((c for c in self._crew.cities if c.id == active.city), self._home)
-        latitude, longitude = self._near(city)
         reply = self._note(
             self._api.call(
                 "end_ride",
@@ -307,13 +345,17 @@ class Rider:
                 expected=END_REFUSALS,
                 shape=Shape(RIDE),
                 idempotency_key=active.end_key,
-                json={"location": self._street(), "latitude": latitude, "longitude": longitude},
+                json=active.end_body,
             )
         )
         if reply.ok:
             self._crew.ledger.ended(active.ride_id)
             self._crew.fleet.released(active.city, active.vehicle_id)
             self._active = None
+            return
+        if reply.retry_after is not None:
+            # The server asked us to come back (an outage's 503, a 429): a rider keeps trying
+            # to end its ride until the run ends, instead of leaving it open after a few tries.
             return
         active.failed_ends += 1
         definite = reply.status is not None and reply.status < 500 and reply.code != IN_FLIGHT
@@ -335,8 +377,7 @@ class Rider:
             )
         )
         if reply.value is not None:
-            ride_id, city, vehicle = reply.value
-            self._active = _ActiveRide(ride_id, city, vehicle)
+            self._active = self._open(*reply.value)
 
     # Helpers
 

@@ -27,6 +27,7 @@ from movr.loadgen.report import RegionReport, RunReport
 from movr.loadgen.rider import Crew, Identities, Rider
 from movr.loadgen.server_metrics import read_retries
 from movr.loadgen.stats import Recorder
+from movr.loadgen.trace import Trace
 
 PROGRESS_INTERVAL = 0.25
 CITY_LIST = frozenset({"items"})
@@ -36,14 +37,21 @@ class LoadError(RuntimeError):
     """The run could not start; the message says why."""
 
 
-def run_load(config: LoadConfig, progress: Console) -> RunReport:
-    """Drive the target with `config.concurrency` riders, then measure and check."""
+def run_load(
+    config: LoadConfig,
+    progress: Console,
+    trace: Trace | None = None,
+    control: RunControl | None = None,
+) -> RunReport:
+    """Drive the target with `config.concurrency` riders, then measure and check (with
+    `trace`, every request is recorded there with its time too; with `control`, the caller
+    can also stop the run)."""
     try:
         checker = InvariantChecker(resolve_database_url(config.database_url))
     except DatabaseUnavailable as error:
         raise LoadError(f"cannot check the invariants: {error}") from None
     try:
-        return _run(config, checker, progress)
+        return _run(config, checker, progress, trace, control)
     finally:
         checker.close()
 
@@ -58,9 +66,15 @@ class Lane:
     crew: Crew
 
 
-def _run(config: LoadConfig, checker: InvariantChecker, progress: Console) -> RunReport:
+def _run(
+    config: LoadConfig,
+    checker: InvariantChecker,
+    progress: Console,
+    trace: Trace | None,
+    control: RunControl | None,
+) -> RunReport:
     recorder = Recorder()
-    control = RunControl(config.duration, config.max_requests)
+    control = control or RunControl(config.duration, config.max_requests)
     run_tag = _run_tag(config.seed)
     lanes = _lanes(config, recorder, control, run_tag)
     regions = config.client_regions
@@ -70,7 +84,7 @@ def _run(config: LoadConfig, checker: InvariantChecker, progress: Console) -> Ru
     threads = [
         threading.Thread(
             target=_guarded,
-            args=(_rider(config, lanes[index % len(lanes)], index), recorder),
+            args=(_rider(config, lanes[index % len(lanes)], index, trace), recorder),
             name=f"rider-{index}",
             daemon=True,
         )
@@ -87,8 +101,9 @@ def _run(config: LoadConfig, checker: InvariantChecker, progress: Console) -> Ru
     )
     trips_after = regions.round_trips() if regions is not None else None
     invariants, invariant_error = None, None
+    ledger = lanes[0].crew.ledger.view()
     try:
-        invariants = checker.check(lanes[0].crew.ledger.view())
+        invariants = checker.check(ledger)
     except DatabaseUnavailable as error:
         invariant_error = str(error)
     return RunReport(
@@ -108,6 +123,7 @@ def _run(config: LoadConfig, checker: InvariantChecker, progress: Console) -> Ru
         interrupted=interrupted,
         invariants=invariants,
         invariant_error=invariant_error,
+        acknowledged=ledger.counts(),
         regions=[
             _region_report(lane, elapsed, regions, trips_before, trips_after)
             for lane in lanes
@@ -211,8 +227,10 @@ def _city_items(body: dict[str, Any]) -> list[dict[str, Any]]:
     return items
 
 
-def _rider(config: LoadConfig, lane: Lane, index: int) -> Rider:
-    api = ApiClient(lane.url, lane.recorder, lane.crew.control, timeout=config.request_timeout)
+def _rider(config: LoadConfig, lane: Lane, index: int, trace: Trace | None) -> Rider:
+    api = ApiClient(
+        lane.url, lane.recorder, lane.crew.control, timeout=config.request_timeout, trace=trace
+    )
     # One generator per rider, seeded from --seed: a rider's choices replay with the seed.
     rng = random.Random(f"{config.seed}:{index}")  # noqa: S311 -- behaviour, not security
     return Rider(lane.crew, api, rng)

@@ -18,10 +18,10 @@ import httpx
 
 from movr.seeding import DEMO_PASSWORD, demo_username
 from movr.simulation.control import request
+from movr.simulation.timeline import Echo, Timeline, Verdict, announce
 from movr.web.consistency import HEADER
 from movr.web.security import REGION_HEADER
 
-Echo = Callable[[str], None]
 API = "/api/v1"
 PROBE_EVERY = 0.1
 FAILOVER_BOUND = 3.0  # seconds: region-down's target
@@ -30,30 +30,12 @@ READ_ONLY = "MovR is read-only for a moment"  # the pages' banner while the prim
 
 
 @dataclass
-class Verdict:
-    """A drill's outcome: passed, and the figures behind it."""
-
-    passed: bool
-    figures: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class Probe:
+class Probe(Timeline):
     """Requests made during a drill, with the time each was made (seconds from the start)."""
 
-    echo: Echo
-    started: float = field(default_factory=time.monotonic)
     answers: list[tuple[float, int, str]] = field(
         default_factory=list
     )  # answered at, status, region
-
-    def now(self) -> float:
-        """Seconds since the drill started."""
-        return time.monotonic() - self.started
-
-    def note(self, message: str) -> None:
-        """One line of the timeline."""
-        self.echo(f"  t+{self.now():6.2f}s  {message}")
 
     def call(self, client: httpx.Client, method: str, url: str, **kwargs: Any) -> httpx.Response:
         """Make a request and remember when its answer came and what it was (transport errors
@@ -106,7 +88,7 @@ def region_down(endpoints: dict[str, Any], region: str | None, echo: Echo) -> Ve
     errors, total = probe.failed(stopped_at), len(probe.answers)
     passed = other is not None and failover <= FAILOVER_BOUND and back is not None
     passed = passed and ridden is not None and errors <= max(1, total // 100)
-    return _verdict(echo, passed, failover_s=round(failover, 2), errors=errors, requests=total)
+    return announce(echo, passed, failover_s=round(failover, 2), errors=errors, requests=total)
 
 
 def replica_down(endpoints: dict[str, Any], region: str | None, echo: Echo) -> Verdict:
@@ -128,7 +110,7 @@ def replica_down(endpoints: dict[str, Any], region: str | None, echo: Echo) -> V
         probe.note("the standby serves reads again" if ok else "the standby did not come back")
         _for(probe, client, listing, seconds=1, headers=auth)
     errors = probe.failed()
-    return _verdict(echo, errors == 0 and down is not None and ok is not None, errors=errors)
+    return announce(echo, errors == 0 and down is not None and ok is not None, errors=errors)
 
 
 def primary_down(endpoints: dict[str, Any], region: str | None, echo: Echo) -> Verdict:
@@ -166,7 +148,7 @@ def primary_down(endpoints: dict[str, Any], region: str | None, echo: Echo) -> V
                    "a ride acknowledged before the stop is missing")  # fmt: skip
     reads_failed = probe.failed(stopped_at, allowed=frozenset({503}))
     passed = refused_well and again is not None and kept and reads_failed == 0 and says is not None
-    return _verdict(echo, passed, unexpected_errors=reads_failed, lost_rides=0 if kept else 1)
+    return announce(echo, passed, unexpected_errors=reads_failed, lost_rides=0 if kept else 1)
 
 
 def partition(endpoints: dict[str, Any], region: str | None, echo: Echo) -> Verdict:
@@ -195,7 +177,7 @@ def partition(endpoints: dict[str, Any], region: str | None, echo: Echo) -> Verd
         again = _ride(probe, client, entry, auth, vehicle, wait=30)
     reads_failed = probe.failed(cut_at, allowed=frozenset({503}))
     passed = write.status_code == 503 and again is not None and reads_failed == 0
-    return _verdict(echo, passed, unexpected_errors=reads_failed)
+    return announce(echo, passed, unexpected_errors=reads_failed)
 
 
 DRILLS: dict[str, Callable[[dict[str, Any], str | None, Echo], Verdict]] = {
@@ -308,9 +290,3 @@ def _ride(
             probe.note(f"a ride could not start: {started.status_code} {started.text[:200]}")
             return None
         time.sleep(0.5)
-
-
-def _verdict(echo: Echo, passed: bool, **figures: Any) -> Verdict:
-    shown = ", ".join(f"{key.replace('_', ' ')} {value}" for key, value in figures.items())
-    echo(f"verdict: {'PASS' if passed else 'FAIL'} ({shown})")
-    return Verdict(passed, figures)

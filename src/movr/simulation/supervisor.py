@@ -81,7 +81,7 @@ class Deployment:
             self.start_app(region)
             stack.callback(self.stop_app, region)
         for region in self.topology.regions:
-            _wait_http(f"{self.topology.url(self.topology.app_port(region))}/healthz", region)
+            wait_http(f"{self.topology.url(self.topology.app_port(region))}/healthz", region)
         self._start_balancer(stack)
 
     def _start_primary(self, stack: ExitStack, prepare: Callable[[str], None]) -> None:
@@ -100,7 +100,7 @@ class Deployment:
             ],
             stdout=subprocess.PIPE, text=True, start_new_session=True,
         )  # fmt: skip
-        stack.callback(_stop_process, self._proxies)
+        stack.callback(stop_process, self._proxies)
         self.measured_ms = _ready_line(self._proxies)
 
     def _start_balancer(self, stack: ExitStack) -> None:
@@ -116,9 +116,9 @@ class Deployment:
             [binary, "-db", "-f", str(config)],
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
-        stack.callback(_stop_process, self._balancer)
+        stack.callback(stop_process, self._balancer)
         for region in self.topology.regions:
-            _wait_http(f"{self.topology.url(self.topology.entry_port(region))}/healthz", region)
+            wait_http(f"{self.topology.url(self.topology.entry_port(region))}/healthz", region)
 
     # Controls (drills)
 
@@ -137,7 +137,7 @@ class Deployment:
         """Stop `region`'s MovR instance gracefully (no-op if it is not running)."""
         process = self.apps.get(region)
         if process is not None:
-            _stop_process(process)
+            stop_process(process)
 
     def endpoints(self) -> dict[str, Any]:
         """What endpoints.json holds: every URL scripts and drills need."""
@@ -203,7 +203,8 @@ def _ready_line(process: subprocess.Popen[str]) -> dict[str, float]:
     return measured
 
 
-def _wait_http(url: str, what: str) -> None:
+def wait_http(url: str, what: str) -> None:
+    """Wait until `url` answers 200 (GlobalError naming `what` after START_TIMEOUT)."""
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         try:
@@ -221,7 +222,7 @@ def _check_running(standby: EmbeddedStandby, region: str) -> None:
         raise GlobalError(f"the standby of {region} did not start")
 
 
-def _stop_process(process: subprocess.Popen[Any], timeout: float = 30) -> None:
+def stop_process(process: subprocess.Popen[Any], timeout: float = 30) -> None:
     """SIGTERM, wait, and SIGKILL if it will not go."""
     if process.poll() is not None:
         return

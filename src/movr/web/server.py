@@ -9,6 +9,7 @@ import shutil
 import signal
 import subprocess
 import sys
+from collections.abc import Mapping
 from typing import IO, Any
 
 from flask import Flask
@@ -110,9 +111,15 @@ def launch(settings: Settings, database_url: str, *, host: str) -> int:
 
 
 def spawn(
-    settings: Settings, database_url: str, *, host: str, output: IO[bytes] | None = None
+    settings: Settings,
+    database_url: str,
+    *,
+    host: str,
+    output: IO[bytes] | None = None,
+    extra_env: Mapping[str, str] | None = None,
 ) -> subprocess.Popen[bytes]:
-    """Start gunicorn serving `settings` in a fresh child process (not waited for).
+    """Start gunicorn serving `settings` in a fresh child process (not waited for); `extra_env`
+    sets what `settings` does not carry (MOVR_RATE_LIMITS=off for load tests).
 
     A fresh interpreter is needed for prometheus-client's multiprocess mode, which reads
     PROMETHEUS_MULTIPROC_DIR when it is first imported; and it keeps the embedded database,
@@ -140,6 +147,7 @@ def spawn(
         env["MOVR_READ_DATABASE_URL"] = settings.read_database_url
     if settings.region_urls:
         env["MOVR_REGION_URLS"] = ",".join(f"{r}={u}" for r, u in settings.region_urls.items())
+    env.update(extra_env or {})
     return subprocess.Popen(  # noqa: S603 -- our own interpreter and module
         [sys.executable, "-m", "movr.web.server", "--host", host],
         env=env,

@@ -223,7 +223,9 @@ class Settings:
 
 def _bounds(env: Mapping[str, str]) -> Bounds:
     """The deadlines, each below the one it serves: lock wait ≤ statement < request."""
-    request = _int(env, "MOVR_REQUEST_TIMEOUT_MS", 10_000, minimum=100)
+    # At least 3 s: opening a database connection may take 2 s of it (libpq's shortest
+    # connect_timeout, db/deadlines.py), and a shorter deadline could never reconnect.
+    request = _int(env, "MOVR_REQUEST_TIMEOUT_MS", 10_000, minimum=3000)
     statement = _int(env, "MOVR_STATEMENT_TIMEOUT_MS", 5000, minimum=0)
     bounds = Bounds(
         request_ms=request,

@@ -105,7 +105,7 @@ def chaos(  # click passes every option by name
     folder = None if data_dir is not None else Path(tempfile.mkdtemp(prefix="movr-chaos-"))
     try:
         with _stopped_by_sigterm(), ExitStack() as running:
-            target = _target(running, url, data_dir, folder, port)
+            target = _target(running, url, data_dir, folder, port, deadline)
             echo(f"chaos {fault.name}: {fault.summary}")
             echo(f"MovR at {target.url}, its database in {target.database.data_dir}")
             config = LoadConfig(
@@ -137,21 +137,23 @@ def chaos(  # click passes every option by name
     raise SystemExit(0 if passed else 1)
 
 
-def _target(
+def _target(  # noqa: PLR0917 -- private, called once
     running: ExitStack,
     url: str | None,
     data_dir: Path | None,
     folder: Path | None,
     port: int | None,
+    deadline: float,
 ) -> Target:
-    """The MovR to drill: the one at `url`, or a new one in `folder` (stopped by `running`)."""
+    """The MovR to drill: the one at `url`, or a new one in `folder` (stopped by `running`)
+    whose request deadline is `deadline`."""
     if url is not None and data_dir is not None:
         try:
             return RunningMovr(check_target(url, allow_remote=False), data_dir)
         except LoadConfigError as error:
             raise click.BadParameter(str(error), param_hint="--url") from None
     assert folder is not None  # noqa: S101 -- no --url: a folder was made
-    local = LocalMovr(folder, port or _free_port())
+    local = LocalMovr(folder, port or _free_port(), deadline)
     local.start(running)
     return local
 

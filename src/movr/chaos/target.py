@@ -33,6 +33,19 @@ NOT_INHERITED = (
 SERVER_ENV = {"MOVR_READ_DATABASE_URL": "", "MOVR_REGION_URLS": "", "MOVR_RATE_LIMITS": "off"}
 
 
+def bounds_env(deadline: float) -> dict[str, str]:
+    """The server's bounds for a request deadline of `deadline` seconds, nested as config.py
+    requires (lock ≤ statement < request, pool wait < request); 10 s gives MovR's defaults."""
+    request_ms = int(deadline * 1000)
+    statement_ms = min(5000, request_ms // 2)
+    return {
+        "MOVR_REQUEST_TIMEOUT_MS": str(request_ms),
+        "MOVR_STATEMENT_TIMEOUT_MS": str(statement_ms),
+        "MOVR_LOCK_TIMEOUT_MS": str(statement_ms * 4 // 5),
+        "MOVR_DB_POOL_TIMEOUT_MS": str(min(2000, request_ms // 2)),
+    }
+
+
 class TargetError(RuntimeError):
     """The MovR to drill cannot be started or found; the message says what to do."""
 
@@ -63,9 +76,11 @@ class Target(Protocol):
 class LocalMovr:
     """An embedded PostgreSQL and a gunicorn MovR in `folder`, started and stopped by us."""
 
-    def __init__(self, folder: Path, port: int) -> None:
-        """Describe it; nothing starts before `start()`."""
-        env = {k: v for k, v in os.environ.items() if k not in NOT_INHERITED}
+    def __init__(self, folder: Path, port: int, deadline: float) -> None:
+        """Describe it, answering every request within `deadline` seconds; nothing starts
+        before `start()`."""
+        self._bounds = bounds_env(deadline)
+        env = {k: v for k, v in os.environ.items() if k not in NOT_INHERITED} | self._bounds
         env |= {"MOVR_DATA_DIR": str(folder), "PORT": str(port), "MOVR_RATE_LIMITS": "off"}
         env |= {"WEB_CONCURRENCY": str(WORKERS), "MOVR_ENV": "development"}
         try:
@@ -126,7 +141,7 @@ class LocalMovr:
                 self.database_url,
                 host=HOST,
                 output=log,
-                extra_env=SERVER_ENV,
+                extra_env=SERVER_ENV | self._bounds,
             )
         try:
             wait_http(f"{self.url}/healthz", "the MovR under test")

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import gc
+import os
 import secrets
+import signal
+import subprocess
 
 import pytest
 from flask import Flask
@@ -36,3 +39,17 @@ def test_workers_are_not_recycled_and_no_forwarded_header_is_trusted_by_default(
     assert options.get("max_requests_jitter", 0) == 0
     assert options["secure_scheme_headers"] == {}
     assert options["forwarded_allow_ips"] == ""
+
+
+def test_a_stop_signal_before_gunicorn_exists_is_passed_on_once_it_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # SIGTERM lands while the child is being started: it must reach the child, not stop this
+    # process (which would leave gunicorn running without anyone to stop it).
+    def spawn_slowly(*_args: object, **_kwargs: object) -> subprocess.Popen[bytes]:
+        os.kill(os.getpid(), signal.SIGTERM)
+        return subprocess.Popen(["sleep", "30"])  # noqa: S607 -- a stand-in for gunicorn
+
+    monkeypatch.setattr(server, "spawn", spawn_slowly)
+    settings = Settings.from_env({"SECRET_KEY": secrets.token_urlsafe(32)}, development=True)
+    assert server.launch(settings, "postgresql://unused", host="127.0.0.1") == -signal.SIGTERM

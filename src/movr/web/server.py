@@ -96,14 +96,25 @@ def serve(settings: Settings, *, host: str) -> None:
 
 
 def launch(settings: Settings, database_url: str, *, host: str) -> int:
-    """Run gunicorn in a fresh child process and wait for it, forwarding SIGINT/SIGTERM."""
-    child = spawn(settings, database_url, host=host)
+    """Run gunicorn in a fresh child process and wait for it, forwarding SIGINT/SIGTERM.
+
+    The forwarding is in place before the child exists: a signal in between is passed on once
+    it does, rather than stopping this process and leaving gunicorn running.
+    """
+    child: subprocess.Popen[bytes] | None = None
+    early: list[int] = []
 
     def forward(signum: int, _frame: object) -> None:
-        child.send_signal(signal.SIGTERM if signum == signal.SIGTERM else signal.SIGINT)
+        if child is None:
+            early.append(signum)
+        else:
+            child.send_signal(signal.SIGTERM if signum == signal.SIGTERM else signal.SIGINT)
 
     previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
+        child = spawn(settings, database_url, host=host)
+        for signum in early:
+            forward(signum, None)
         return child.wait()
     finally:
         for sig, handler in previous.items():

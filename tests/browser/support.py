@@ -7,6 +7,7 @@ import struct
 import uuid
 import zlib
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from playwright.sync_api import Page, Route, expect
@@ -136,3 +137,9 @@ def start_ride(page: Page, brand: str) -> None:
     row = page.get_by_role("row").filter(has_text=brand)
     row.get_by_role("button", name="Start ride").click()
     expect(page).to_have_url(path_is("/rides"))
+
+
+# What the phone tests measure in the page (scripts kept as files: plain JavaScript).
+PROBES = Path(__file__).parent / "js"
+LAYOUT_PROBLEMS = (PROBES / "layout_problems.js").read_text()
+SMALL_TARGETS = (PROBES / "small_targets.js").read_text()

@@ -10,16 +10,15 @@ import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
 from movr.db.engine import Database
-from movr.db.transaction import run_in_transaction
 from movr.services.positions import Position
 from tests.browser.support import (
     LAYOUT_PROBLEMS,
     SMALL_TARGETS,
     block_external,
+    commit_vehicles,
     path_is,
     register,
 )
-from tests.factories import make_user, make_vehicle
 
 pytestmark = pytest.mark.browser
 
@@ -83,17 +82,6 @@ def visit(page: Page, path: str) -> None:
 def tap_nav(page: Page, name: str) -> None:
     page.get_by_role("button", name="Toggle navigation").tap()
     page.locator("#nav-main").get_by_role("link", name=name, exact=True).tap()
-
-
-def commit_vehicles(db: Database, *fleet: tuple[str, Position]) -> None:
-    """Vehicles of someone else, placed where given (straight into the committed database)."""
-
-    def add(session: Any) -> None:
-        owner = make_user(session, city="new york")
-        for brand, where in fleet:
-            make_vehicle(session, owner, position=where, brand=brand)
-
-    run_in_transaction(db.sessions, add)
 
 
 def test_every_page_fits_a_phone_with_its_main_action_in_reach(

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from movr.db.engine import Database
 from movr.services.positions import Position
-from tests.browser.support import block_external, commit_vehicles, path_is, register
+from tests.browser.support import PASSWORD, block_external, commit_vehicles, path_is, register
 
 pytestmark = pytest.mark.browser
 
@@ -97,3 +97,76 @@ def start_first_vehicle(page: Page) -> None:
     page.goto("/vehicles")
     page.get_by_role("button", name="Start ride").first.click()
     expect(page).to_have_url(path_is("/rides"))
+
+
+FOCUS_SHOWN = """el => {
+  const style = getComputedStyle(el);
+  const outline = style.outlineStyle !== "none" && parseFloat(style.outlineWidth) > 0;
+  return el === document.activeElement && (outline || style.boxShadow !== "none");
+}"""
+
+
+def tab_to(page: Page, target: Locator, limit: int = 80) -> None:
+    """Press Tab until `target` has the focus, and check that the focus can be seen."""
+    element = target.first
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if element.evaluate("el => el === document.activeElement"):
+            assert element.evaluate(FOCUS_SHOWN), f"no visible focus on {element}"
+            return
+    pytest.fail(f"{target} not reached with {limit} presses of Tab")
+
+
+def key_in(page: Page, target: Locator, text: str) -> None:
+    tab_to(page, target)
+    page.keyboard.type(text)
+
+
+def test_a_rider_gets_through_with_the_keyboard_alone(page: Page) -> None:
+    block_external(page)
+    page.goto("/register")
+    tab_to(page, page.get_by_role("link", name="Skip to content"))
+    key_in(page, page.get_by_label("City"), "New York")
+    expect(page.get_by_label("City")).to_have_value("new york")
+    for label, text in (
+        ("First name", "Kay"),
+        ("Last name", "Board"),
+        ("Email", "kay@example.com"),
+    ):
+        key_in(page, page.get_by_label(label), text)
+    key_in(page, page.get_by_label("Username"), "kay.board")
+    key_in(page, page.get_by_label("Password", exact=True), PASSWORD)
+    key_in(page, page.get_by_label("Confirm password"), PASSWORD)
+    tab_to(page, page.get_by_role("button", name="Create account"))
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(path_is("/vehicles"))
+
+    # Add a vehicle (no map click: it is placed at the city's centre).
+    tab_to(page, page.get_by_role("link", name="Add a vehicle"))
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(path_is("/vehicles/add"))
+    key_in(page, page.get_by_label("Type"), "Bike")
+    for label, text in (("Color", "blue"), ("Brand", "Keyboard Cycles"), ("Location", "Pier 9")):
+        key_in(page, page.get_by_label(label), text)
+    tab_to(page, page.get_by_role("button", name="Add vehicle"))
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(path_is("/vehicles"))
+
+    # Start a ride, come back to the vehicles, end it from the ride bar.
+    tab_to(page, page.get_by_role("button", name="Start ride"))
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(path_is("/rides"))
+    tab_to(page, page.get_by_role("link", name="Vehicles"))
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(path_is("/vehicles"))
+    tab_to(page, page.locator("#ride-bar summary"))
+    page.keyboard.press("Enter")
+    key_in(page, page.get_by_label("Where are you leaving it?"), "Pier 11")
+    tab_to(page, page.locator("#ride-bar").get_by_role("button", name="End ride"))
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(path_is("/rides"))
+    expect(page.get_by_role("row").filter(has_text="Keyboard Cycles")).to_contain_text("Pier 11")
+
+    tab_to(page, page.get_by_role("button", name="Log out"))
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(path_is("/login"))

@@ -117,56 +117,43 @@ def tab_to(page: Page, target: Locator, limit: int = 80) -> None:
     pytest.fail(f"{target} not reached with {limit} presses of Tab")
 
 
-def key_in(page: Page, target: Locator, text: str) -> None:
+def key_in(page: Page, fields: dict[str, str]) -> None:
+    """Tab to each labelled field in turn and type into it."""
+    for label, text in fields.items():
+        tab_to(page, page.get_by_label(label, exact=True))
+        page.keyboard.type(text)
+
+
+def press(page: Page, target: Locator, lands_on: str | None = None) -> None:
+    """Tab to `target` and press Enter (then check the page it leads to)."""
     tab_to(page, target)
-    page.keyboard.type(text)
+    page.keyboard.press("Enter")
+    if lands_on is not None:
+        expect(page).to_have_url(path_is(lands_on))
 
 
 def test_a_rider_gets_through_with_the_keyboard_alone(page: Page) -> None:
     block_external(page)
     page.goto("/register")
     tab_to(page, page.get_by_role("link", name="Skip to content"))
-    key_in(page, page.get_by_label("City"), "New York")
+    key_in(page, {"City": "New York", "First name": "Kay", "Last name": "Board"})
     expect(page.get_by_label("City")).to_have_value("new york")
-    for label, text in (
-        ("First name", "Kay"),
-        ("Last name", "Board"),
-        ("Email", "kay@example.com"),
-    ):
-        key_in(page, page.get_by_label(label), text)
-    key_in(page, page.get_by_label("Username"), "kay.board")
-    key_in(page, page.get_by_label("Password", exact=True), PASSWORD)
-    key_in(page, page.get_by_label("Confirm password"), PASSWORD)
-    tab_to(page, page.get_by_role("button", name="Create account"))
-    page.keyboard.press("Enter")
-    expect(page).to_have_url(path_is("/vehicles"))
+    key_in(page, {"Email": "kay@example.com", "Username": "kay.board"})
+    key_in(page, {"Password": PASSWORD, "Confirm password": PASSWORD})
+    press(page, page.get_by_role("button", name="Create account"), "/vehicles")
 
     # Add a vehicle (no map click: it is placed at the city's centre).
-    tab_to(page, page.get_by_role("link", name="Add a vehicle"))
-    page.keyboard.press("Enter")
-    expect(page).to_have_url(path_is("/vehicles/add"))
-    key_in(page, page.get_by_label("Type"), "Bike")
-    for label, text in (("Color", "blue"), ("Brand", "Keyboard Cycles"), ("Location", "Pier 9")):
-        key_in(page, page.get_by_label(label), text)
-    tab_to(page, page.get_by_role("button", name="Add vehicle"))
-    page.keyboard.press("Enter")
-    expect(page).to_have_url(path_is("/vehicles"))
+    press(page, page.get_by_role("link", name="Add a vehicle"), "/vehicles/add")
+    key_in(page, {"Type": "Bike", "Color": "blue", "Brand": "Keyboard Cycles"})
+    key_in(page, {"Location": "Pier 9"})
+    press(page, page.get_by_role("button", name="Add vehicle"), "/vehicles")
 
     # Start a ride, come back to the vehicles, end it from the ride bar.
-    tab_to(page, page.get_by_role("button", name="Start ride"))
-    page.keyboard.press("Enter")
-    expect(page).to_have_url(path_is("/rides"))
-    tab_to(page, page.get_by_role("link", name="Vehicles"))
-    page.keyboard.press("Enter")
-    expect(page).to_have_url(path_is("/vehicles"))
-    tab_to(page, page.locator("#ride-bar summary"))
-    page.keyboard.press("Enter")
-    key_in(page, page.get_by_label("Where are you leaving it?"), "Pier 11")
-    tab_to(page, page.locator("#ride-bar").get_by_role("button", name="End ride"))
-    page.keyboard.press("Enter")
-    expect(page).to_have_url(path_is("/rides"))
+    press(page, page.get_by_role("button", name="Start ride"), "/rides")
+    press(page, page.get_by_role("link", name="Vehicles"), "/vehicles")
+    press(page, page.locator("#ride-bar summary"))
+    key_in(page, {"Where are you leaving it?": "Pier 11"})
+    press(page, page.locator("#ride-bar").get_by_role("button", name="End ride"), "/rides")
     expect(page.get_by_role("row").filter(has_text="Keyboard Cycles")).to_contain_text("Pier 11")
 
-    tab_to(page, page.get_by_role("button", name="Log out"))
-    page.keyboard.press("Enter")
-    expect(page).to_have_url(path_is("/login"))
+    press(page, page.get_by_role("button", name="Log out"), "/login")

@@ -16,6 +16,7 @@ from sqlalchemy import Select, SQLColumnExpression, literal, tuple_
 from movr.services.errors import NotFound
 
 T = TypeVar("T")
+K = TypeVar("K")
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 25
@@ -35,14 +36,7 @@ class Cursor:
     @classmethod
     def decode(cls, text: str) -> Cursor:
         """Parse text made by encode(); NotFound (no such page) for anything else."""
-        at, ident = _unpack(text)
-        try:
-            parsed = datetime.fromisoformat(at)
-        except ValueError:
-            raise _bad_link() from None
-        if parsed.tzinfo is None:
-            raise _bad_link()
-        return cls(parsed, ident)
+        return cls(*_unpack(text, _aware_datetime))
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,31 +53,35 @@ class DistanceCursor:
     @classmethod
     def decode(cls, text: str) -> DistanceCursor:
         """Parse text made by encode(); NotFound (no such page) for anything else."""
-        distance, ident = _unpack(text)
-        try:
-            parsed = float(distance)
-        except ValueError:
-            raise _bad_link() from None
-        if not math.isfinite(parsed):
-            raise _bad_link()
-        return cls(parsed, ident)
+        return cls(*_unpack(text, _finite_float))
 
 
 def _pack(key: str, ident: uuid.UUID) -> str:
     return base64.urlsafe_b64encode(f"{key}|{ident}".encode()).decode().rstrip("=")
 
 
-def _unpack(text: str) -> tuple[str, uuid.UUID]:
+def _unpack(text: str, parse: Callable[[str], K]) -> tuple[K, uuid.UUID]:
+    """The sort key (read by `parse`, which raises ValueError) and id of a cursor's text."""
     try:
         raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
         key, _, ident = raw.partition("|")
-        return key, uuid.UUID(ident)
+        return parse(key), uuid.UUID(ident)
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise _bad_link() from None
+        raise NotFound("This page link is invalid or expired.") from None
 
 
-def _bad_link() -> NotFound:
-    return NotFound("This page link is invalid or expired.")
+def _aware_datetime(text: str) -> datetime:
+    parsed = datetime.fromisoformat(text)
+    if parsed.tzinfo is None:
+        raise ValueError("naive timestamp")
+    return parsed
+
+
+def _finite_float(text: str) -> float:
+    parsed = float(text)
+    if not math.isfinite(parsed):
+        raise ValueError("not a finite number")
+    return parsed
 
 
 @dataclass(frozen=True, slots=True)

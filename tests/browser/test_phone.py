@@ -147,6 +147,7 @@ def test_a_whole_journey_by_taps_at_phone_size(phone: Page) -> None:
     phone.locator("#vehicle-cards").get_by_role("link", name="Show on map").tap()
     popup = phone.locator(".leaflet-popup")
     expect(popup).to_contain_text("orange Thumb Scoot scooter")
+    expect(popup).to_be_in_viewport(ratio=1)
     phone.locator(".leaflet-popup-close-button").tap()
     expect(popup).to_have_count(0)
     phone.locator("#map .leaflet-marker-icon").tap()

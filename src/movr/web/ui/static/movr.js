@@ -87,7 +87,7 @@
     }
     var button = document.createElement("button");
     button.type = "button";
-    button.className = "btn btn-outline-primary ms-2";
+    button.className = "btn btn-outline-primary";
     button.textContent = "Nearest to me";
     button.addEventListener("click", function () { locate(go); });
     note.appendChild(button);

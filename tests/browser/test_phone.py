@@ -91,6 +91,7 @@ def test_every_page_fits_a_phone_with_its_main_action_in_reach(
         visit(phone, path)
         inside_width(phone, phone.get_by_role("button", name=action, exact=True))
     visit(phone, "/no-such-page")
+    visit(phone, "/api/v1/docs")
 
     account = register(phone)
     commit_vehicles(

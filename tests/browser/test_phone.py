@@ -210,10 +210,34 @@ def test_without_geolocation_the_city_centre_orders_the_list(
     register(phone)
     commit_vehicles(committed_db, *FLEET)
     phone.goto("/vehicles")
-    phone.get_by_role("button", name="Nearest to me").tap()  # denied: nothing happens
-    phone.wait_for_load_state("networkidle")
+    phone.get_by_role("button", name="Nearest to me").tap()  # denied: said so, no reload
+    expect(phone.get_by_role("button", name="Your location is not available")).to_be_disabled()
     expect(phone).to_have_url(path_is("/vehicles"))
     assert "lat=" not in phone.url
     expect(phone.locator("#vehicle-cards > li").first).to_contain_text("Central")
     expect(phone.get_by_text("Nearest to the centre of New York first.")).to_be_visible()
     assert errors == []
+
+
+def test_without_javascript_a_ride_starts_from_a_card_and_ends_from_the_bar(
+    browser: Browser, base_url: str, committed_db: Database
+) -> None:
+    page = phone_context(browser, base_url, "360x740", java_script_enabled=False)
+    try:
+        register(page)
+        commit_vehicles(committed_db, ("Plain Bikes", None))
+        page.goto("/vehicles")
+        cards = page.locator("#vehicle-cards")
+        expect(cards.get_by_role("link", name="Show on map")).to_be_hidden()  # no map
+        cards.get_by_role("button", name="Start ride").tap()
+        expect(page).to_have_url(path_is("/rides"))
+        page.goto("/users")
+        page.locator("#ride-bar summary").tap()  # <details> opens without script
+        page.get_by_label("Where are you leaving it?").fill("Pier 3")
+        page.locator("#ride-bar").get_by_role("button", name="End ride").tap()
+        expect(page).to_have_url(path_is("/rides"))
+        expect(page.locator("main li.card").filter(has_text="Plain Bikes")).to_contain_text(
+            "Pier 3"
+        )
+    finally:
+        page.context.close()

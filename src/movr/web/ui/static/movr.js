@@ -54,11 +54,11 @@
       bounds.push([lat, lng]);
     });
     if (bounds.length > 1) { map.fitBounds(bounds, { padding: [30, 30], maxZoom: 15 }); }
-    // "Show on map" on a card: centre its pin and open its popup (without script the link
-    // still jumps to the map).
+    // "Show on map" on a card (hidden until here): centre its pin and open its popup.
     document.querySelectorAll("a.movr-centre[data-vehicle]").forEach(function (link) {
       var marker = markers[link.dataset.vehicle];
-      if (!marker) { link.classList.add("d-none"); return; }
+      if (!marker) { return; }
+      link.classList.remove("d-none");
       link.addEventListener("click", function (event) {
         event.preventDefault();
         element.scrollIntoView({ block: "start" });
@@ -89,7 +89,12 @@
     button.type = "button";
     button.className = "btn btn-outline-primary";
     button.textContent = "Nearest to me";
-    button.addEventListener("click", function () { locate(go); });
+    button.addEventListener("click", function () {
+      locate(go, function () {
+        button.disabled = true;
+        button.textContent = "Your location is not available";
+      });
+    });
     note.appendChild(button);
     if (navigator.permissions) {
       navigator.permissions.query({ name: "geolocation" }).then(function (state) {

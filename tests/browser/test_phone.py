@@ -241,3 +241,31 @@ def test_without_javascript_a_ride_starts_from_a_card_and_ends_from_the_bar(
         )
     finally:
         page.context.close()
+
+
+def test_the_ride_bar_offers_the_browsers_position_to_end_a_ride(
+    browser: Browser, base_url: str, committed_db: Database
+) -> None:
+    page = phone_context(
+        browser, base_url, "360x740", geolocation=NEAR_ME, permissions=["geolocation"]
+    )
+    try:
+        register(page)
+        commit_vehicles(committed_db, ("Located Bikes", None))
+        page.goto("/vehicles?lat=40.8&lng=-73.95")
+        page.locator("#vehicle-cards").get_by_role("button", name="Start ride").tap()
+        expect(page).to_have_url(path_is("/rides"))
+        page.goto("/users")
+        bar = page.locator("#ride-bar")
+        bar.locator("summary").tap()
+        bar.get_by_role("button", name="Use my position").tap()
+        expect(bar.get_by_label("Where are you leaving it?")).to_have_value(
+            "Near 40.8000, -73.9500"
+        )
+        expect(bar.locator("input[name=latitude]")).to_have_value("40.8000")
+        bar.get_by_role("button", name="End ride").tap()
+        expect(page).to_have_url(path_is("/rides"))
+        ride = page.locator("main li.card").filter(has_text="Located Bikes")
+        expect(ride).to_contain_text("Near 40.8000, -73.9500")
+    finally:
+        page.context.close()

@@ -13,6 +13,7 @@ from movr.models import User, Vehicle
 from movr.regions import RegionMap
 from movr.services import users, vehicles
 from movr.services.passwords import fast_hasher
+from movr.services.positions import Position
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -49,8 +50,10 @@ def make_user(session: Session, **overrides: str) -> User:
     return users.register_user(session, _HASHER, RegionMap.default(), users.Registration(**values))
 
 
-def make_vehicle(session: Session, owner: User, **overrides: str) -> Vehicle:
-    """An available vehicle of `owner`, in their home city."""
+def make_vehicle(
+    session: Session, owner: User, position: Position | None = None, **overrides: str
+) -> Vehicle:
+    """An available vehicle of `owner`, in their home city (at its centre unless placed)."""
     region_map = RegionMap.default()
     values = {"type": "scooter", "color": "red", "brand": "Acme", "location": "Main St"} | overrides
     return vehicles.add_vehicle(
@@ -58,5 +61,5 @@ def make_vehicle(session: Session, owner: User, **overrides: str) -> Vehicle:
         region_map,
         owner.id,
         [city.id for city in region_map.cities(region_map.region_of(owner.city))],
-        vehicles.NewVehicle(**values),
+        vehicles.NewVehicle(**values, position=position),
     )

@@ -7,9 +7,16 @@ import struct
 import uuid
 import zlib
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from playwright.sync_api import Page, Route, expect
+from sqlalchemy.orm import Session
+
+from movr.db.engine import Database
+from movr.db.transaction import run_in_transaction
+from movr.services.positions import Position
+from tests.factories import make_user, make_vehicle
 
 APP_HOST = "127.0.0.1"
 PASSWORD = "journey-password-1"
@@ -136,3 +143,21 @@ def start_ride(page: Page, brand: str) -> None:
     row = page.get_by_role("row").filter(has_text=brand)
     row.get_by_role("button", name="Start ride").click()
     expect(page).to_have_url(path_is("/rides"))
+
+
+def commit_vehicles(db: Database, *fleet: tuple[str, Position | None]) -> None:
+    """Vehicles of someone else in New York, by brand, placed where given (else at the city's
+    centre), straight into the committed database the live server reads."""
+
+    def add(session: Session) -> None:
+        owner = make_user(session, city="new york")
+        for brand, where in fleet:
+            make_vehicle(session, owner, position=where, brand=brand)
+
+    run_in_transaction(db.sessions, add)
+
+
+# What the phone tests measure in the page (scripts kept as files: plain JavaScript).
+PROBES = Path(__file__).parent / "js"
+LAYOUT_PROBLEMS = (PROBES / "layout_problems.js").read_text()
+SMALL_TARGETS = (PROBES / "small_targets.js").read_text()

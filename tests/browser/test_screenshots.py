@@ -12,7 +12,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.support import add_vehicle, path_is, register, serve_grey_tiles, start_ride
 
@@ -21,18 +21,19 @@ pytestmark = pytest.mark.browser
 # `make screenshots` refreshes the committed pictures; ordinary runs write to a scratch folder,
 # so that running the suite leaves the work tree unchanged.
 SCREENSHOTS = Path(os.environ.get("MOVR_SCREENSHOTS_DIR") or tempfile.mkdtemp(prefix="movr-shots-"))
-PHONE = {"width": 390, "height": 844}
+PHONE = {"width": 360, "height": 740}
 
 
-def save(page: Page, name: str) -> Path:
-    """Let the map (if any) finish drawing its tiles, then save a full-page PNG."""
+def save(page: Page, name: str, *, full_page: bool = True) -> Path:
+    """Let the map (if any) finish drawing its tiles, then save a PNG (of the whole page, or
+    of what the screen shows)."""
     page.wait_for_load_state("networkidle")
     if page.locator("#map").count():
         expect(page.locator("#map.leaflet-container")).to_be_visible()
         expect(page.locator("#map .leaflet-tile").first).to_be_attached()
         expect(page.locator("#map .leaflet-tile:not(.leaflet-tile-loaded)")).to_have_count(0)
     target = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=target, full_page=True, animations="disabled")
+    page.screenshot(path=target, full_page=full_page, animations="disabled")
     return target
 
 
@@ -43,7 +44,7 @@ def shoot(page: Page, path: str, name: str) -> Path:
     return save(page, name)
 
 
-def test_screenshots_of_the_main_pages(page: Page) -> None:
+def test_screenshots_of_the_main_pages(page: Page, browser: Browser, base_url: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     serve_grey_tiles(page)
     shots = [shoot(page, "/login", "login"), shoot(page, "/register", "register")]
@@ -80,8 +81,29 @@ def test_screenshots_of_the_main_pages(page: Page) -> None:
     expect(page.locator("main")).to_contain_text(account.last_name)
     shots.append(shoot(page, urlsplit(page.url).path, "profile"))
 
-    page.set_viewport_size(PHONE)
-    shots.append(shoot(page, "/vehicles", "vehicles-phone"))
+    # At phone size, as a phone (touch, mobile viewport), in the same session: the cards under
+    # the map, a pin's popup, the ride bar and its end form, the rides page.
+    phone = browser.new_context(
+        base_url=base_url,
+        viewport=PHONE,
+        is_mobile=True,
+        has_touch=True,
+        device_scale_factor=2,
+        storage_state=page.context.storage_state(),
+    ).new_page()
+    serve_grey_tiles(phone)
+    shots.append(shoot(phone, "/vehicles", "vehicles-phone"))
+    available = phone.locator("#vehicle-cards > li").filter(has_text="available").first
+    available.get_by_role("link", name="Show on map").tap()
+    expect(phone.locator(".leaflet-popup")).to_have_css("opacity", "1")
+    expect(phone.locator(".leaflet-popup")).to_be_in_viewport(ratio=1)  # scrolled smoothly
+    shots.append(save(phone, "vehicles-phone-popup", full_page=False))
+    phone.evaluate("window.scrollTo(0, 0)")
+    phone.locator("#ride-bar summary").tap()
+    phone.get_by_label("Where are you leaving it?").fill("Pier 17")
+    shots.append(save(phone, "ride-bar-phone", full_page=False))
+    shots.append(shoot(phone, "/rides", "rides-phone"))
+    phone.context.close()
 
     for shot in shots:
         assert shot.read_bytes().startswith(b"\x89PNG"), shot

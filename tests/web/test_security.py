@@ -367,7 +367,7 @@ def test_database_errors_never_reach_the_page(
             "SELECT secret_column FROM vehicles", {"p": "secret-param"}, Exception("boom")
         )
 
-    monkeypatch.setattr(vehicles, "list_city_vehicles", read(broken))
+    monkeypatch.setattr(vehicles, "nearest_vehicles", read(broken))
     response = logged_in.get("/vehicles")
     html = response.get_data(as_text=True)
     assert response.status_code == 503

@@ -67,7 +67,7 @@ def test_other_data_errors_are_movrs_fault_not_the_requests(
     def divide(session: Session, *_: object, **__: object) -> None:
         session.execute(text("SELECT 1 / 0"))  # 22012: no input could cause it
 
-    monkeypatch.setattr(vehicles, "list_city_vehicles", read(divide))
+    monkeypatch.setattr(vehicles, "nearest_vehicles", read(divide))
     assert logged_in.get("/vehicles").status_code == 503
 
 
@@ -79,7 +79,7 @@ def test_a_value_the_database_refuses_is_a_422_not_a_503(
     def refuse(session: Session, *_: object, **__: object) -> None:
         session.execute(text("SELECT :value"), {"value": "a\x00b"})
 
-    monkeypatch.setattr(vehicles, "list_city_vehicles", read(refuse))
+    monkeypatch.setattr(vehicles, "nearest_vehicles", read(refuse))
     response = logged_in.get("/vehicles")
     assert response.status_code == 422
     assert "Some of what you sent is not valid." in response.get_data(as_text=True)

@@ -119,6 +119,6 @@ def test_vehicle_list_is_paginated(logged_in: FlaskClient, session: Session) -> 
     for _ in range(30):
         make_vehicle(session, owner)
     html = logged_in.get("/vehicles").get_data(as_text=True)
-    assert html.count("Start ride") == 25
+    assert html.count('class="card mb-2 movr-vehicle"') == 25  # one card per vehicle
     assert "Next page" in html
     assert logged_in.get("/vehicles?cursor=garbage").status_code == 404

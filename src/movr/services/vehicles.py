@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from sqlalchemy import func, insert, literal, select, update
+from sqlalchemy import func, insert, literal, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from movr.db.units import read, transaction
@@ -20,7 +21,14 @@ from movr.services.errors import (
     NotFound,
     VehicleInUse,
 )
-from movr.services.pagination import Page, PageRequest, newest_first, to_page
+from movr.services.pagination import (
+    DistanceCursor,
+    NearbyPageRequest,
+    Page,
+    PageRequest,
+    newest_first,
+    to_page,
+)
 from movr.services.positions import Position, outside_city
 
 
@@ -95,6 +103,50 @@ def list_city_vehicles(session: Session, city: str, page: PageRequest) -> Page[V
     query = select(Vehicle).where(Vehicle.city == city, Vehicle.status != VehicleStatus.REMOVED)
     vehicles = session.scalars(newest_first(query, Vehicle.date_added, Vehicle.id, page)).all()
     return to_page(vehicles, page, lambda v: (v.date_added, v.id))
+
+
+@dataclass(frozen=True, slots=True)
+class NearbyVehicle:
+    """A vehicle and its distance in metres from the point the list was ordered by."""
+
+    vehicle: Vehicle
+    distance_m: float
+
+
+# Metres per degree of latitude (a sphere of the Earth's mean radius).
+METRES_PER_DEGREE = 111_195.0
+# Vehicles without a position sort after every real distance.
+NO_POSITION_M = 1e9
+
+
+@read(orm=True)
+def nearest_vehicles(
+    session: Session, city: str, origin: Position, page: NearbyPageRequest
+) -> Page[NearbyVehicle]:
+    """Vehicles of a city that are not retired, nearest to `origin` first (one query).
+
+    An equirectangular distance: exact enough within a city, plain arithmetic on both
+    PostgreSQL and CockroachDB. Unlike newest-first, no index gives this order: the city's
+    vehicles are scanned and the top rows kept (a bounded sort), still one statement.
+    """
+    shrink = math.cos(math.radians(origin.latitude))  # a degree of longitude is shorter
+    east = (Vehicle.longitude - origin.longitude) * shrink
+    north = Vehicle.latitude - origin.latitude
+    distance = func.coalesce(
+        func.sqrt(east * east + north * north) * METRES_PER_DEGREE, NO_POSITION_M
+    ).label("distance_m")
+    query = select(Vehicle, distance).where(
+        Vehicle.city == city, Vehicle.status != VehicleStatus.REMOVED
+    )
+    if page.cursor is not None:
+        after = tuple_(literal(page.cursor.distance), literal(page.cursor.id))
+        query = query.where(tuple_(distance, Vehicle.id) > after)
+    rows = session.execute(query.order_by(distance, Vehicle.id).limit(page.size + 1)).all()
+    found = [NearbyVehicle(row[0], float(row[1])) for row in rows]
+    if len(found) <= page.size:
+        return Page(found, None)
+    last = found[page.size - 1]
+    return Page(found[: page.size], DistanceCursor(last.distance_m, last.vehicle.id).encode())
 
 
 @read(orm=True)

@@ -26,8 +26,9 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from movr.db.units import Operation
 from movr.models import User
-from movr.services import tokens
+from movr.services import sessions, tokens
 from movr.services.callers import Caller
+from movr.services.sessions import RideInProgress
 from movr.services.users import Account
 from movr.web.runtime import runtime
 
@@ -60,6 +61,8 @@ class CurrentUser(UserMixin):  # type: ignore[misc]  # Flask-Login ships no type
     created_at: datetime
     # The browser session's token; None for a caller of the API with a bearer token.
     session_token: str | None = None
+    # The ride in progress, read with the session (pages only: the ride bar).
+    ride: RideInProgress | None = None
 
     @property
     def display_name(self) -> str:
@@ -71,8 +74,13 @@ class CurrentUser(UserMixin):  # type: ignore[misc]  # Flask-Login ships no type
         return self.session_token
 
     @classmethod
-    def from_model(cls, user: User | Account, session_token: str | None = None) -> CurrentUser:
-        """From a live account (and the token of its browser session)."""
+    def from_model(
+        cls,
+        user: User | Account,
+        session_token: str | None = None,
+        ride: RideInProgress | None = None,
+    ) -> CurrentUser:
+        """From a live account (and the token of its browser session, and its ride)."""
         return cls(
             id=user.id,
             city=user.city,
@@ -82,14 +90,22 @@ class CurrentUser(UserMixin):  # type: ignore[misc]  # Flask-Login ships no type
             email=user.email or "",
             created_at=user.created_at,
             session_token=session_token,
+            ride=ride,
         )
 
 
 def load_user(session_token: str) -> CurrentUser | None:
-    """One read: the account of a live session (on the primary for requests that write). A
-    revoked or expired session, or a deleted account, is logged out."""
-    account = runtime().run(account_lookup(), session_token, tokens.SESSION)
-    return CurrentUser.from_model(account, session_token) if account is not None else None
+    """One read: the account of a live session and its ride in progress (on the primary for
+    requests that write). A revoked or expired session, or a deleted account, is logged out."""
+    lookup = (
+        sessions.session_account
+        if request.method in SAFE_METHODS
+        else sessions.fresh_session_account
+    )
+    found = runtime().run(lookup, session_token)
+    if found is None:
+        return None
+    return CurrentUser.from_model(found.account, session_token, found.ride)
 
 
 def account_lookup() -> Operation[[str, tokens.TokenKind], Account | None]:

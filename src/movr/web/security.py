@@ -84,7 +84,8 @@ def document_headers(settings: Settings) -> list[tuple[str, str]]:
         *NOT_SNIFFED_NOR_FRAMED,
         ("Referrer-Policy", "strict-origin-when-cross-origin"),
         ("Cross-Origin-Opener-Policy", "same-origin"),
-        ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+        # Geolocation for MovR's own pages only: nearest vehicles, the end of a ride.
+        ("Permissions-Policy", "camera=(), microphone=(), geolocation=(self)"),
     ]
 
 

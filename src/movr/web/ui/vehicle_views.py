@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import uuid
 
 from flask import abort, flash, render_template, request, session, url_for
@@ -9,25 +10,44 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from movr.services import vehicles
 from movr.services.errors import HomeRegionRequired, InvalidInput
+from movr.services.pagination import NearbyPageRequest
 from movr.services.positions import Position
 from movr.web.auth import login_required
 from movr.web.regions import requested_city, served_cities, served_here
 from movr.web.runtime import runtime
 from movr.web.ui.forms import ActionForm, AddVehicleForm, fail, text
-from movr.web.ui.helpers import CITY_KEY, current_city, me, page_request, see_other
+from movr.web.ui.helpers import CITY_KEY, current_city, me, see_other
 
 
 @login_required
 def vehicles_page() -> str:
-    """Vehicles of the current city: table, map, start buttons."""
-    city_id = current_city()
-    page = runtime().run(vehicles.list_city_vehicles, city_id, page_request())
+    """Vehicles of the current city, nearest first: cards or table, map, start buttons."""
+    city = runtime().settings.region_map.city(current_city())
+    rider = browser_position()
+    origin = rider or Position(city.latitude, city.longitude)
+    ask = NearbyPageRequest.parse(request.args.get("cursor"), request.args.get("size", type=int))
+    page = runtime().run(vehicles.nearest_vehicles, city.id, origin, ask)
     return render_template(
-        "vehicles.html",
-        city=runtime().settings.region_map.city(city_id),
-        page=page,
-        action_form=ActionForm(),
+        "vehicles.html", city=city, page=page, rider=rider, action_form=ActionForm()
     )
+
+
+# ~11 m: enough to order vehicles, and all of the position this request ever sees.
+POSITION_DECIMALS = 4
+
+
+def browser_position() -> Position | None:
+    """The rider's position sent by the browser (`?lat=&lng=`), for this request only: never
+    stored or logged. Anything missing, malformed or off the globe is ignored (city-centre
+    order), not refused: the list works without it."""
+    try:
+        latitude = float(request.args["lat"])
+        longitude = float(request.args["lng"])
+        if not (math.isfinite(latitude) and math.isfinite(longitude)):
+            return None
+        return Position(round(latitude, POSITION_DECIMALS), round(longitude, POSITION_DECIMALS))
+    except (KeyError, ValueError, InvalidInput):
+        return None
 
 
 @login_required

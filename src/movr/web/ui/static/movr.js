@@ -1,4 +1,4 @@
-// MovR's only script: maps, live ride durations, confirmations. No inline scripts anywhere
+// MovR's only script: maps, live ride durations, confirmations, the browser's position. No inline scripts anywhere
 // (the Content-Security-Policy forbids them); everything is wired from data-* attributes.
 (function () {
   "use strict";
@@ -20,7 +20,8 @@
     var glyph = document.createElement("span");
     glyph.className = "movr-type movr-type-" + type;
     node.appendChild(glyph);
-    return L.divIcon({ html: node, className: "", iconSize: [32, 32], iconAnchor: [16, 16] });
+    // 44 px: a touch target (WCAG 2.5.5), like every other control.
+    return L.divIcon({ html: node, className: "", iconSize: [44, 44], iconAnchor: [22, 22] });
   }
 
   function popupFor(row) {
@@ -42,16 +43,83 @@
   function vehicleMap(element) {
     var map = baseMap(element);
     var bounds = [];
-    document.querySelectorAll(element.dataset.markers).forEach(function (row) {
-      var lat = parseFloat(row.dataset.lat), lng = parseFloat(row.dataset.lng);
+    var markers = {};
+    document.querySelectorAll(element.dataset.markers).forEach(function (card) {
+      var lat = parseFloat(card.dataset.lat), lng = parseFloat(card.dataset.lng);
       if (isNaN(lat) || isNaN(lng)) { return; }
-      var available = !!row.querySelector("form.movr-start-form");
-      L.marker([lat, lng], { icon: pin(row.dataset.type, available), title: row.dataset.title, alt: row.dataset.title })
-        .bindPopup(popupFor(row))
+      var available = !!card.querySelector("form.movr-start-form");
+      markers[card.id] = L.marker([lat, lng], { icon: pin(card.dataset.type, available), title: card.dataset.title, alt: card.dataset.title })
+        .bindPopup(popupFor(card))
         .addTo(map);
       bounds.push([lat, lng]);
     });
     if (bounds.length > 1) { map.fitBounds(bounds, { padding: [30, 30], maxZoom: 15 }); }
+    // "Show on map" on a card (hidden until here): centre its pin and open its popup.
+    document.querySelectorAll("a.movr-centre[data-vehicle]").forEach(function (link) {
+      var marker = markers[link.dataset.vehicle];
+      if (!marker) { return; }
+      link.classList.remove("d-none");
+      link.addEventListener("click", function (event) {
+        event.preventDefault();
+        element.scrollIntoView({ block: "start" });
+        map.setView(marker.getLatLng(), Math.max(map.getZoom(), 15));
+        marker.openPopup();
+      });
+    });
+  }
+
+  // The browser's position, asked for only when the person acts (or has allowed it already);
+  // it goes to the server in the URL of that one request, rounded, and is stored nowhere.
+  function locate(done, failed) {
+    navigator.geolocation.getCurrentPosition(function (where) {
+      done(where.coords.latitude.toFixed(4), where.coords.longitude.toFixed(4));
+    }, failed || function () {}, { maximumAge: 60000, timeout: 10000 });
+  }
+
+  function nearestFirst(note) {
+    if (note.dataset.nearMe !== "off" || !navigator.geolocation) { return; }
+    function go(lat, lng) {
+      var url = new URL(window.location.href);
+      url.searchParams.delete("cursor");
+      url.searchParams.set("lat", lat);
+      url.searchParams.set("lng", lng);
+      window.location.replace(url.toString());
+    }
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "btn btn-outline-primary";
+    button.textContent = "Nearest to me";
+    button.addEventListener("click", function () {
+      locate(go, function () {
+        button.disabled = true;
+        button.textContent = "Your location is not available";
+      });
+    });
+    note.appendChild(button);
+    if (navigator.permissions) {
+      navigator.permissions.query({ name: "geolocation" }).then(function (state) {
+        if (state.state === "granted") { locate(go); }
+      }, function () {});
+    }
+  }
+
+  function endWithPosition(form) {
+    var button = form.querySelector(".movr-use-position");
+    if (!button || !navigator.geolocation) { return; }
+    var status = form.querySelector(".movr-position-status");
+    var location = form.querySelector("input[name=location]");
+    button.classList.remove("d-none");
+    button.addEventListener("click", function () {
+      if (status) { status.textContent = "Finding your position…"; }
+      locate(function (lat, lng) {
+        form.querySelector("input[name=latitude]").value = lat;
+        form.querySelector("input[name=longitude]").value = lng;
+        if (!location.value.trim()) { location.value = "Near " + lat + ", " + lng; }
+        if (status) { status.textContent = "Position set: " + lat + ", " + lng + "."; }
+      }, function () {
+        if (status) { status.textContent = "Your position is not available: type where you leave it."; }
+      });
+    });
   }
 
   function pickerMap(element) {
@@ -95,7 +163,9 @@
   confirmations();  // at once (the script is deferred): no early click skips a confirmation
   document.addEventListener("DOMContentLoaded", function () {
     liveDurations();
-    if (typeof L === "undefined") { return; }  // Leaflet failed to load: the tables still work
+    document.querySelectorAll("form.movr-end-form").forEach(endWithPosition);
+    document.querySelectorAll("#vehicle-order[data-near-me]").forEach(nearestFirst);
+    if (typeof L === "undefined") { return; }  // Leaflet failed to load: the lists still work
     document.querySelectorAll("#map[data-markers]").forEach(vehicleMap);
     document.querySelectorAll("#map[data-pick]").forEach(pickerMap);
   });

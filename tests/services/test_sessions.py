@@ -14,7 +14,7 @@ HOUR = timedelta(hours=1)
 
 def test_a_session_reads_its_account_and_its_ride_in_progress(session: Session) -> None:
     rider = make_user(session)
-    issued = tokens.issue_token(session, rider.id, rider.city, HOUR)
+    issued = tokens.issue_token(session, rider.id, rider.city, HOUR, tokens.SESSION)
     found = sessions.session_account(session, issued.token)
     assert found is not None
     assert (found.account.id, found.ride) == (rider.id, None)
@@ -35,8 +35,14 @@ def test_a_session_reads_its_account_and_its_ride_in_progress(session: Session) 
 
 def test_a_dead_session_reads_nothing(session: Session) -> None:
     rider = make_user(session)
-    expired = tokens.issue_token(session, rider.id, rider.city, -HOUR)
-    revoked = tokens.issue_token(session, rider.id, rider.city, HOUR)
+    expired = tokens.issue_token(session, rider.id, rider.city, -HOUR, tokens.SESSION)
+    revoked = tokens.issue_token(session, rider.id, rider.city, HOUR, tokens.SESSION)
     tokens.revoke_token(session, rider.id, revoked.token)
     for token in (expired.token, revoked.token, "movr_never-issued"):
         assert sessions.session_account(session, token) is None
+
+
+def test_an_api_token_is_not_a_session(session: Session) -> None:
+    rider = make_user(session)
+    api = tokens.issue_token(session, rider.id, rider.city, HOUR, tokens.API)
+    assert sessions.session_account(session, api.token) is None

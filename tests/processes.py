@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import httpx
 import pytest
@@ -63,15 +63,21 @@ def start_demo(
     )
 
 
-def start_serve(port: int, data_dir: Path, database_url: str, **env: str) -> Any:
-    """`movr serve` on 127.0.0.1:`port` as a child process, its output discarded."""
-    environment = dict(
-        os.environ, DATABASE_URL=database_url, PORT=str(port), MOVR_DATA_DIR=str(data_dir), **env
-    )
+def start_serve(
+    port: int, data_dir: Path, database_url: str, output: IO[str] | None = None, **env: str
+) -> Any:
+    """`movr serve` on 127.0.0.1:`port` as a child process, its output to `output` (or
+    discarded)."""
+    environment = os.environ | {
+        "DATABASE_URL": database_url,
+        "PORT": str(port),
+        "MOVR_DATA_DIR": str(data_dir),
+        **env,
+    }
     return subprocess.Popen(
         [sys.executable, "-m", "movr.cli", "serve", "--host", "127.0.0.1"],
         env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=output if output is not None else subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
         text=True,
     )

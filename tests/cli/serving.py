@@ -3,10 +3,8 @@ test may stop or freeze it), and what tests need around it."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,7 +21,7 @@ from movr.db.engine import create_database
 from movr.db.transaction import run_in_transaction
 from movr.regions import RegionMap
 from tests.factories import make_user, make_vehicle
-from tests.processes import free_port, wait_for
+from tests.processes import free_port, start_serve, wait_for
 
 SECRET = "a-test-secret-key-of-some-length"
 
@@ -54,26 +52,11 @@ def serve_movr(tmp_path: Path, **env: str) -> Iterator[Served]:
     migrate.upgrade(engine, RegionMap.default())
     engine.dispose()
     port = free_port()
-    environment = dict(
-        os.environ,
-        DATABASE_URL=url,
-        SECRET_KEY=SECRET,
-        PORT=str(port),
-        MOVR_DATA_DIR=str(tmp_path),
-        MOVR_RATE_LIMITS="off",
-        WEB_CONCURRENCY="2",
-    )
-    environment.update(env)
+    defaults = {"SECRET_KEY": SECRET, "MOVR_RATE_LIMITS": "off", "WEB_CONCURRENCY": "2"}
     log = tmp_path / "serve.log"
     base = f"http://127.0.0.1:{port}"
     with log.open("w") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "movr.cli", "serve", "--host", "127.0.0.1"],
-            env=environment,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+        process = start_serve(port, tmp_path, url, output, **(defaults | env))
         try:
             wait_for(f"{base}/healthz", process, log=log)  # type: ignore[arg-type]
             yield Served(base, url, server, process, settings, log)

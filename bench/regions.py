@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -28,8 +29,11 @@ from movr.simulation.matrix import RoundTrips
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "bench" / "GLOBAL.md"
 ACTIONS = ("browse", "history", "start_ride", "end_ride")
+READS = ("browse", "history")
 DRILLS = ("region-down", "replica-down", "partition", "primary-down")
-DRILL_LOAD_SECONDS = 60
+# Each drill runs inside its own load: started DRILL_LEAD_SECONDS in, over well before the end.
+DRILL_LOAD_SECONDS = 25
+DRILL_LEAD_SECONDS = 5
 # Round trips each action needs to the primary (bench/RESULTS.md, API requests): a listing is
 # the token check and the read; a ride action is one statement that checks the token itself.
 TO_PRIMARY = {
@@ -66,39 +70,47 @@ def run_mode(mode: str, options: argparse.Namespace, work: Path) -> dict[str, An
 
 
 def drills_under_load(options: argparse.Namespace, work: Path) -> dict[str, Any]:
-    """`movr global` with standbys, `movr load --client-regions all` running, and every drill
-    in turn meanwhile: each drill's timeline and verdict, and what the load saw."""
+    """`movr global` with standbys; for each drill in turn, a fresh `movr load --client-regions
+    all` with the drill run inside it, so that every failure the load saw belongs to one drill.
+    Each drill's timeline and verdict, and its load's report."""
     folder = work / "drills"
     env = dict(os.environ, MOVR_DATA_DIR=str(folder), MOVR_RATE_LIMITS="off")
     env.pop("DATABASE_URL", None)
     log = (work / "global-drills.log").open("w")
     command = [sys.executable, "-m", "movr.cli", "global", "--base-port", str(options.base_port)]
     server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
-    report = work / "drills-load.json"
+    results = {}
     try:
         _wait_endpoints(folder / "global" / "endpoints.json", server)
-        load = subprocess.Popen(  # noqa: S603 -- our own interpreter and module
-            [
-                sys.executable, "-m", "movr.cli", "load", "--client-regions", "all",
-                "--duration", str(DRILL_LOAD_SECONDS), "--seed", "7",
-                "--concurrency", str(3 * options.concurrency), "--json", str(report),
-            ],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        time.sleep(5)
-        timelines = {}
-        for drill in DRILLS:
-            done = subprocess.run(  # noqa: S603 -- our own interpreter and module
-                [sys.executable, "-m", "movr.cli", "global", "drill", drill],
-                env=env, capture_output=True, text=True, timeout=300, check=False,
-            )  # fmt: skip
-            timelines[drill] = done.stdout.strip() or done.stderr.strip()[-2000:]
-        load.wait(timeout=DRILL_LOAD_SECONDS + 300)
+        for seed, drill in enumerate(DRILLS, start=7):
+            results[drill] = _drill_under_load(drill, seed, options, env, work)
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=120)
         log.close()
-    return {"timelines": timelines, "load": json.loads(report.read_text())}
+    return results
+
+
+def _drill_under_load(
+    drill: str, seed: int, options: argparse.Namespace, env: dict[str, str], work: Path
+) -> dict[str, Any]:
+    report = work / f"drill-{drill}.json"
+    load = subprocess.Popen(  # noqa: S603 -- our own interpreter and module
+        [
+            sys.executable, "-m", "movr.cli", "load", "--client-regions", "all",
+            "--duration", str(DRILL_LOAD_SECONDS), "--seed", str(seed),
+            "--concurrency", str(3 * options.concurrency), "--json", str(report),
+        ],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    time.sleep(DRILL_LEAD_SECONDS)
+    done = subprocess.run(  # noqa: S603 -- our own interpreter and module
+        [sys.executable, "-m", "movr.cli", "global", "drill", drill],
+        env=env, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    load.wait(timeout=DRILL_LOAD_SECONDS + 300)
+    timeline = done.stdout.strip() or done.stderr.strip()[-2000:]
+    return {"timeline": timeline, "load": json.loads(report.read_text())}
 
 
 def _load_every_region(
@@ -144,29 +156,96 @@ def _hops(endpoints: dict[str, Any]) -> dict[str, Any]:
 
 def render_drills(drills: dict[str, Any]) -> str:
     """The drills' section of bench/GLOBAL.md."""
-    load = drills["load"]
     lines = [
         "## Drills under load",
         "",
-        f"`movr global` with standbys, `movr load --client-regions all` ({load['requests']} "
-        f"requests over {load['elapsed_s']:.0f} s) running while each drill ran in turn. "
-        "Timelines and verdicts as the drills printed them (measured):",
+        "`movr global` with standbys. Each drill ran inside its own `movr load --client-regions "
+        f"all` of {DRILL_LOAD_SECONDS} s (the drill starting {DRILL_LEAD_SECONDS} s in), so "
+        "every failure below belongs to one drill (measured):",
         "",
+        "| drill | verdict | requests | failed | failed share | what failed | invariants |",
+        "|---|---|---|---|---|---|---|",
     ]
-    for drill, timeline in drills["timelines"].items():
-        lines += [f"### {drill}", "", "```", timeline, "```", ""]
-    errors = load.get("errors", {})
-    lines += ["What the load saw meanwhile (every unexpected answer, by action and kind):", ""]
-    lines += ["| action | what | count |", "|---|---|---|"]
-    for action, kinds in sorted(errors.items()):
-        for what, count in sorted(kinds.items()):
-            lines.append(f"| {action} | {what} | {count} |")
-    if not errors:
-        lines.append("| (none) | | 0 |")
-    held = load.get("invariants") or []
-    verdict = "every invariant holds" if held and all(c["ok"] for c in held) else "see the report"
-    lines += ["", f"Invariants after the drills, checked on the primary: {verdict}.", ""]
+    for drill, result in drills.items():
+        load = result["load"]
+        errors = load.get("errors", {})
+        failed = _failed(load)
+        what = "; ".join(
+            f"{action} {label}: {count}"
+            for action, kinds in sorted(errors.items())
+            for label, count in sorted(kinds.items())
+        )
+        held = load.get("invariants") or []
+        invariants = "hold" if held and all(c["ok"] for c in held) else "see the report"
+        verdict = _verdict(result["timeline"])
+        share = failed / max(1, load["requests"])
+        lines.append(
+            f"| {drill} | {verdict} | {load['requests']} | {failed} | {share:.2%} | "
+            f"{what or 'none'} | {invariants} |"
+        )
+    lines += ["", "Timelines and verdicts as the drills printed them:", ""]
+    for drill, result in drills.items():
+        lines += [f"### {drill}", "", "```", result["timeline"], "```", ""]
     return "\n".join(lines)
+
+
+def render_targets(results: dict[str, dict[str, Any]], drills: dict[str, Any]) -> str:
+    """Issue 14's targets, each judged from the figures above (computed from measured ones)."""
+    replicas = results["replicas"]["reports"]
+    primary = next(iter(replicas))
+    matrix = RoundTrips.default()
+    lines = ["## Targets", "", "| target | figure | met |", "|---|---|---|"]
+
+    def row(target: str, figure: str, met: bool) -> None:
+        lines.append(f"| {target} | {figure} | {'yes' if met else '**no**'} |")
+
+    for region, report in replicas.items():
+        if region == primary:
+            continue
+        rtt = matrix.rtt_ms(region, primary)
+        for action in ACTIONS:
+            here = report["actions"].get(action)
+            there = replicas[primary]["actions"].get(action)
+            if here is None or there is None:
+                continue
+            allowed = there["p50_ms"] + (5 if action in READS else rtt + 10)
+            row(
+                f"{region} {action} p50 ≤ {allowed:.1f} ms",
+                f"{here['p50_ms']:.1f} ms",
+                here["p50_ms"] <= allowed,
+            )
+    region_down = drills["region-down"]
+    failover = re.search(r"failover s ([0-9.]+)", region_down["timeline"])
+    seconds = float(failover.group(1)) if failover else float("inf")
+    row("region-down: failover ≤ 3 s", f"{seconds:.2f} s", seconds <= 3)
+    share = _failed(region_down["load"]) / max(1, region_down["load"]["requests"])
+    row("region-down: under 1% of requests fail", f"{share:.2%}", share < 0.01)
+    outage = drills["primary-down"]
+    kinds = {label for kinds in outage["load"].get("errors", {}).values() for label in kinds}
+    row(
+        "primary-down: no 5xx other than 503",
+        ", ".join(sorted(kinds)) or "no failure",
+        all(label.startswith("503 ") for label in kinds),
+    )
+    lost = "lost rides 0" in outage["timeline"]
+    row("primary-down: 0 acknowledged writes lost", "0" if lost else "see timeline", lost)
+    held = [result["load"] for result in drills.values()]
+    held += [r for result in results.values() for r in result["reports"].values()]
+    every = all(all(check["ok"] for check in r.get("invariants") or [{"ok": False}]) for r in held)
+    row("zero invariant violations after every run and drill", f"{len(held)} runs", every)
+    lines.append("")
+    return "\n".join(lines)
+
+
+def _failed(load: dict[str, Any]) -> int:
+    return sum(sum(kinds.values()) for kinds in load.get("errors", {}).values())
+
+
+def _verdict(timeline: str) -> str:
+    for line in reversed(timeline.splitlines()):
+        if line.startswith("verdict:"):
+            return line.removeprefix("verdict:").strip().split(" ", 1)[0]
+    return "none printed"
 
 
 def render(results: dict[str, dict[str, Any]], options: argparse.Namespace) -> str:
@@ -223,13 +302,16 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=3)
     parser.add_argument("--base-port", type=int, default=21000)
     options = parser.parse_args()
+    (ROOT / ".movr").mkdir(exist_ok=True)  # absent in a fresh clone
     work = Path(tempfile.mkdtemp(prefix="movr-regions-", dir=ROOT / ".movr"))
     try:
         results = {mode: run_mode(mode, options, work) for mode in ("single", "replicas")}
         drills = drills_under_load(options, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    report = render(results, options) + "\n" + render_drills(drills)
+    report = "\n".join(
+        (render(results, options), render_targets(results, drills), render_drills(drills))
+    )
     print(report)
     OUTPUT.write_text(report, encoding="utf-8")
 

@@ -169,6 +169,26 @@ def test_guesses_at_one_account_from_many_addresses_are_limited(
     assert other_account.status_code == 401
 
 
+def test_an_accounts_count_is_one_for_every_region(
+    settings: Settings, db: Database, hasher: PasswordHasher, session: Session
+) -> None:
+    # A guesser going round the regions' entries gets the account's limit once, not per region.
+    limits = {"login_rate_limit": "100 per minute", "account_login_rate_limit": "3 per minute"}
+    apps = [
+        limited_app(dataclasses.replace(settings, region=region), db, hasher, **limits)
+        for region in settings.region_map.regions
+    ]
+    victim = make_user(session)
+    answers = [
+        token_request(from_address(app, "203.0.113.7"), victim.username or "", "wrong pass")
+        for app in [*apps, apps[1]]
+    ]
+    assert [answer.status_code for answer in answers] == [401, 401, 401, 429]
+    # A client's own counts stay with the region that serves it (local writes).
+    others = [token_request(from_address(app, "203.0.113.8"), "nobody", "x") for app in apps]
+    assert [answer.headers["X-RateLimit-Remaining"] for answer in others] == ["99"] * 3
+
+
 def test_successful_logins_count_against_their_account(
     settings: Settings, db: Database, hasher: PasswordHasher, user: User
 ) -> None:

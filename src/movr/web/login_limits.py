@@ -32,6 +32,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from limits import parse_many
 from werkzeug.exceptions import TooManyRequests
 
+from movr.web.limit_storage import global_scope
 from movr.web.runtime import runtime
 from movr.web.security import limiter
 
@@ -40,8 +41,9 @@ ViewFunction = TypeVar("ViewFunction", bound=Callable[..., Any])
 # Scopes name the shared counters: every view decorated with one counts on the same key.
 LOGIN_SCOPE = "login"
 REGISTER_SCOPE = "register"
-ACCOUNT_SCOPE = "login-account"
-KNOWN_DEVICE_SCOPE = "login-account-known-device"
+# An account is guessed at through every region: its counts are one for the deployment.
+ACCOUNT_SCOPE = global_scope("login-account")
+KNOWN_DEVICE_SCOPE = global_scope("login-account-known-device")
 DEVICE_ACCOUNTS = 5  # accounts a known-device cookie remembers (a family's browser)
 DEVICE_COOKIE = "movr_device"
 DEVICE_COOKIE_SALT = "movr.known-device"

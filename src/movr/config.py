@@ -1,69 +1,65 @@
-"""Settings: the only reader of the process environment, validated once at start."""
+"""Settings: the one reader of the process environment (config_*.py parse what it hands them)."""
 
 from __future__ import annotations
 
 import os
-import secrets
-import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Literal, TypeVar
-from urllib.parse import urlsplit
-
-from limits import parse_many
+from typing import Literal
 
 from movr.config_checks import (
-    GENERATE_SECRET,
     attribution_problem,
     metrics_dir_problem,
     metrics_token_problem,
-    secret_weakness,
-    storage_problem,
     tile_url_problem,
 )
-from movr.regions import RegionMap, RegionMapError
+from movr.config_database import read_follower_reads, read_psycopg_url
+from movr.config_limits import (
+    DATABASE_STORAGE,
+    DEFAULT_ACCOUNT_RATE_LIMIT,
+    DEFAULT_LOGIN_RATE_LIMIT,
+    DEFAULT_REGISTER_RATE_LIMIT,
+    read_account_rate_limit,
+    read_rate_limit,
+    read_rate_limit_storage,
+)
+from movr.config_readers import (
+    ConfigError,
+    checked,
+    read_bool,
+    read_choice,
+    read_int,
+    read_path,
+    writable_folder,
+)
+from movr.config_regions import read_region, read_region_map, read_region_urls
+from movr.config_secret import read_secret_key
+from movr.regions import RegionMap
+
+# What other modules import from here, wherever it is defined.
+__all__ = [
+    "DATABASE_STORAGE",
+    "DEFAULT_ACCOUNT_RATE_LIMIT",
+    "DEFAULT_LOGIN_RATE_LIMIT",
+    "DEFAULT_REGISTER_RATE_LIMIT",
+    "DEFAULT_TILE_ATTRIBUTION",
+    "DEFAULT_TILE_URL",
+    "Bounds",
+    "ConfigError",
+    "Environment",
+    "LogFormat",
+    "RetryPolicy",
+    "Settings",
+    "writable_folder",
+]
 
 Environment = Literal["production", "development"]
-T = TypeVar("T")
 LogFormat = Literal["json", "console"]
 
 DEFAULT_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 DEFAULT_TILE_ATTRIBUTION = "&copy; OpenStreetMap contributors"
-# Per client address. Failed logins: enough for typos, not for password guessing. Registrations
-# (all attempts): enough for a family or an office behind one address, not for account spam.
-DEFAULT_LOGIN_RATE_LIMIT = "10 per minute;100 per hour"
-DEFAULT_REGISTER_RATE_LIMIT = "30 per minute;300 per hour"
-# Per account, from any address: short windows only, so guessing locks a victim out briefly.
-DEFAULT_ACCOUNT_RATE_LIMIT = "10 per minute"
-_SECRET_KEY_FILE = "secret_key"  # noqa: S105 -- a file name, not a secret
-
-
-class ConfigError(ValueError):
-    """A configuration value is missing or malformed; the message names the variable."""
-
-
-def writable_folder(path: Path, variable: str = "MOVR_DATA_DIR") -> Path:
-    """Create the folder `path` names if missing and check that this process can write there;
-    ConfigError naming `variable` otherwise."""
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        # Modes, read-only mounts and ACLs are only known by trying (and root ignores modes).
-        with tempfile.TemporaryFile(dir=path):
-            pass
-    except (FileExistsError, NotADirectoryError):
-        raise ConfigError(f"{variable}: {path} is not a folder") from None
-    except OSError as error:
-        raise ConfigError(
-            f"{variable}: cannot write in {path} ({error.strerror or error})"
-        ) from None
-    return path
-
-
-# Rate-limit counters in MovR's own database, shared by all workers and instances of a region
-# (web/limit_storage.py); any other value is a Flask-Limiter storage URI (memory://, redis://).
-DATABASE_STORAGE = "database"
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,75 +145,76 @@ class Settings:
         env = os.environ if environ is None else environ
         environment = _environment(env, development=development)
         data_dir = Path(env.get("MOVR_DATA_DIR") or ".movr").expanduser().resolve()
-        region_map = _region_map(env)
-        region = env.get("MOVR_REGION") or region_map.primary_region
-        if region not in region_map.regions:
-            raise ConfigError(
-                f"MOVR_REGION: {region!r} is not in the region map "
-                f"({', '.join(region_map.regions)})"
-            )
+        region_map = read_region_map(env)
+        region = read_region(env, region_map)
         return cls(
             environment=environment,
             data_dir=data_dir,
-            database_url=_database_url(env, "DATABASE_URL"),
-            secret_key=_secret_key(env, environment, data_dir),
+            database_url=read_psycopg_url(env, "DATABASE_URL"),
+            secret_key=read_secret_key(env, data_dir, production=environment == "production"),
             region_map=region_map,
             region=region,
-            region_urls=_region_urls(env, region_map),
-            login_rate_limit=_rate_limit(env, "MOVR_RATE_LIMITS", DEFAULT_LOGIN_RATE_LIMIT),
-            register_rate_limit=_rate_limit(
+            region_urls=read_region_urls(env, region_map),
+            login_rate_limit=read_rate_limit(env, "MOVR_RATE_LIMITS", DEFAULT_LOGIN_RATE_LIMIT),
+            register_rate_limit=read_rate_limit(
                 env, "MOVR_REGISTER_RATE_LIMITS", DEFAULT_REGISTER_RATE_LIMIT
             ),
-            rate_limit_storage=_rate_limit_storage(env),
-            tile_url=_checked(
+            rate_limit_storage=read_rate_limit_storage(env),
+            tile_url=checked(
                 "MOVR_TILE_URL",
                 (env.get("MOVR_TILE_URL") or DEFAULT_TILE_URL).strip(),
                 tile_url_problem,
             ),
-            tile_attribution=_checked(
+            tile_attribution=checked(
                 "MOVR_TILE_ATTRIBUTION",
                 (env.get("MOVR_TILE_ATTRIBUTION") or DEFAULT_TILE_ATTRIBUTION).strip(),
                 attribution_problem,
             ),
-            log_format=_choice(  # type: ignore[arg-type]
+            log_format=read_choice(  # type: ignore[arg-type]
                 env,
                 "MOVR_LOG_FORMAT",
                 ("json", "console"),
                 "console" if environment == "development" else "json",
             ),
-            log_level=_choice(
+            log_level=read_choice(
                 env, "MOVR_LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO", upper=True
             ),
-            retry=RetryPolicy(max_attempts=_int(env, "MOVR_TX_MAX_ATTEMPTS", 10, minimum=1)),
-            statement_timeout_ms=_int(env, "MOVR_STATEMENT_TIMEOUT_MS", 5000, minimum=0),
+            retry=RetryPolicy(max_attempts=read_int(env, "MOVR_TX_MAX_ATTEMPTS", 10, minimum=1)),
+            statement_timeout_ms=read_int(env, "MOVR_STATEMENT_TIMEOUT_MS", 5000, minimum=0),
             bounds=_bounds(env),
-            pool_size=_int(env, "MOVR_DB_POOL_SIZE", 10, minimum=1),
-            follower_reads=_follower_reads(env),
-            read_database_url=_database_url(env, "MOVR_READ_DATABASE_URL"),
-            max_replica_lag_ms=_int(env, "MOVR_MAX_REPLICA_LAG_MS", 1000, minimum=0),
-            replica_wait_ms=_int(env, "MOVR_REPLICA_WAIT_MS", 500, minimum=0, maximum=10_000),
-            proxy_hops=_int(env, "MOVR_PROXY_HOPS", 0, minimum=0),
-            forwarded_for_hops=_int(
+            pool_size=read_int(env, "MOVR_DB_POOL_SIZE", 10, minimum=1),
+            follower_reads=read_follower_reads(env),
+            read_database_url=read_psycopg_url(env, "MOVR_READ_DATABASE_URL"),
+            max_replica_lag_ms=read_int(env, "MOVR_MAX_REPLICA_LAG_MS", 1000, minimum=0),
+            replica_wait_ms=read_int(env, "MOVR_REPLICA_WAIT_MS", 500, minimum=0, maximum=10_000),
+            proxy_hops=read_int(env, "MOVR_PROXY_HOPS", 0, minimum=0),
+            forwarded_for_hops=read_int(
                 env,
                 "MOVR_FORWARDED_FOR_HOPS",
-                _int(env, "MOVR_PROXY_HOPS", 0, minimum=0),
+                read_int(env, "MOVR_PROXY_HOPS", 0, minimum=0),
                 minimum=0,
             ),
-            port=_int(env, "PORT", 8000, minimum=1, maximum=65535),
-            token_ttl=timedelta(hours=_int(env, "MOVR_TOKEN_TTL_HOURS", 24, minimum=1)),
-            account_login_rate_limit=_account_rate_limit(env),
-            max_api_tokens=_int(env, "MOVR_MAX_API_TOKENS", 10, minimum=1, maximum=1000),
+            port=read_int(env, "PORT", 8000, minimum=1, maximum=65535),
+            token_ttl=timedelta(hours=read_int(env, "MOVR_TOKEN_TTL_HOURS", 24, minimum=1)),
+            account_login_rate_limit=read_account_rate_limit(env),
+            max_api_tokens=read_int(env, "MOVR_MAX_API_TOKENS", 10, minimum=1, maximum=1000),
             session_idle=timedelta(
-                minutes=_int(env, "MOVR_SESSION_IDLE_MINUTES", 60, minimum=1, maximum=12 * 60)
+                minutes=read_int(env, "MOVR_SESSION_IDLE_MINUTES", 60, minimum=1, maximum=12 * 60)
             ),
-            idempotency_ttl=timedelta(hours=_int(env, "MOVR_IDEMPOTENCY_TTL_HOURS", 24, minimum=1)),
-            web_concurrency=_int(env, "WEB_CONCURRENCY", 2 * (os.cpu_count() or 1), minimum=1),
-            threads=_int(env, "MOVR_THREADS", 4, minimum=1),
-            metrics_token=_checked(
+            idempotency_ttl=timedelta(
+                hours=read_int(env, "MOVR_IDEMPOTENCY_TTL_HOURS", 24, minimum=1)
+            ),
+            web_concurrency=read_int(env, "WEB_CONCURRENCY", 2 * (os.cpu_count() or 1), minimum=1),
+            threads=read_int(env, "MOVR_THREADS", 4, minimum=1),
+            metrics_token=checked(
                 "MOVR_METRICS_TOKEN", env.get("MOVR_METRICS_TOKEN") or None, metrics_token_problem
             ),
-            metrics_dir=_checked("PROMETHEUS_MULTIPROC_DIR", _path(env), metrics_dir_problem),
-            db_pre_ping=_bool(env, "MOVR_DB_PRE_PING", default=False),
+            metrics_dir=checked(
+                "PROMETHEUS_MULTIPROC_DIR",
+                read_path(env, "PROMETHEUS_MULTIPROC_DIR"),
+                metrics_dir_problem,
+            ),
+            db_pre_ping=read_bool(env, "MOVR_DB_PRE_PING", default=False),
         )
 
 
@@ -225,17 +222,19 @@ def _bounds(env: Mapping[str, str]) -> Bounds:
     """The deadlines, each below the one it serves: lock wait ≤ statement < request."""
     # At least 3 s: opening a database connection may take 2 s of it (libpq's shortest
     # connect_timeout, db/deadlines.py), and a shorter deadline could never reconnect.
-    request = _int(env, "MOVR_REQUEST_TIMEOUT_MS", 10_000, minimum=3000)
-    statement = _int(env, "MOVR_STATEMENT_TIMEOUT_MS", 5000, minimum=0)
+    request = read_int(env, "MOVR_REQUEST_TIMEOUT_MS", 10_000, minimum=3000)
+    statement = read_int(env, "MOVR_STATEMENT_TIMEOUT_MS", 5000, minimum=0)
     bounds = Bounds(
         request_ms=request,
-        lock_timeout_ms=_int(env, "MOVR_LOCK_TIMEOUT_MS", 4000, minimum=0),
-        idle_in_transaction_ms=_int(env, "MOVR_IDLE_IN_TRANSACTION_TIMEOUT_MS", 10_000, minimum=0),
-        pool_timeout_ms=_int(env, "MOVR_DB_POOL_TIMEOUT_MS", 2000, minimum=1),
-        keepalives_idle_s=_int(env, "MOVR_DB_KEEPALIVES_IDLE_S", 10, minimum=1),
-        keepalives_interval_s=_int(env, "MOVR_DB_KEEPALIVES_INTERVAL_S", 3, minimum=1),
-        keepalives_count=_int(env, "MOVR_DB_KEEPALIVES_COUNT", 3, minimum=1),
-        tcp_user_timeout_ms=_int(env, "MOVR_DB_TCP_USER_TIMEOUT_MS", 10_000, minimum=0),
+        lock_timeout_ms=read_int(env, "MOVR_LOCK_TIMEOUT_MS", 4000, minimum=0),
+        idle_in_transaction_ms=read_int(
+            env, "MOVR_IDLE_IN_TRANSACTION_TIMEOUT_MS", 10_000, minimum=0
+        ),
+        pool_timeout_ms=read_int(env, "MOVR_DB_POOL_TIMEOUT_MS", 2000, minimum=1),
+        keepalives_idle_s=read_int(env, "MOVR_DB_KEEPALIVES_IDLE_S", 10, minimum=1),
+        keepalives_interval_s=read_int(env, "MOVR_DB_KEEPALIVES_INTERVAL_S", 3, minimum=1),
+        keepalives_count=read_int(env, "MOVR_DB_KEEPALIVES_COUNT", 3, minimum=1),
+        tcp_user_timeout_ms=read_int(env, "MOVR_DB_TCP_USER_TIMEOUT_MS", 10_000, minimum=0),
     )
     # 0 is "no timeout" for the server-side ones, as in PostgreSQL.
     if statement and statement >= request:
@@ -259,179 +258,6 @@ def _bounds(env: Mapping[str, str]) -> Bounds:
 def _environment(env: Mapping[str, str], *, development: bool) -> Environment:
     if development:
         return "development"
-    if _choice(env, "MOVR_ENV", ("production", "development"), "production") == "development":
+    if read_choice(env, "MOVR_ENV", ("production", "development"), "production") == "development":
         return "development"
     return "production"
-
-
-def _region_map(env: Mapping[str, str]) -> RegionMap:
-    path = env.get("MOVR_REGION_MAP")
-    if not path:
-        return RegionMap.default()
-    try:
-        return RegionMap.from_file(Path(path))
-    except RegionMapError as exc:
-        raise ConfigError(f"MOVR_REGION_MAP: {exc}") from exc
-
-
-def _database_url(env: Mapping[str, str], name: str) -> str | None:
-    url = env.get(name)
-    if not url:
-        return None
-    scheme = url.split("://", 1)[0]
-    if scheme in ("postgres", "postgresql"):
-        # Bare URLs (as printed by cloud consoles) mean psycopg 3, the driver MovR ships with.
-        return "postgresql+psycopg://" + url.split("://", 1)[1]
-    if scheme == "cockroachdb":
-        return "cockroachdb+psycopg://" + url.split("://", 1)[1]
-    if scheme not in ("postgresql+psycopg", "cockroachdb+psycopg"):
-        raise ConfigError(
-            f"{name}: expected postgresql+psycopg://… or cockroachdb+psycopg://…, "
-            f"got scheme {scheme!r}"
-        )
-    return url
-
-
-def _follower_reads(env: Mapping[str, str]) -> bool:
-    """Follower reads exist on CockroachDB only; elsewhere the setting would silently do nothing."""
-    wanted = _bool(env, "MOVR_FOLLOWER_READS", default=False)
-    if not wanted:
-        return False
-    url = _database_url(env, "DATABASE_URL") or ""
-    if not url.startswith("cockroachdb+"):
-        raise ConfigError(
-            "MOVR_FOLLOWER_READS: needs a CockroachDB DATABASE_URL (cockroachdb://…); "
-            "on PostgreSQL set MOVR_READ_DATABASE_URL to a hot standby instead"
-        )
-    if env.get("MOVR_READ_DATABASE_URL"):
-        raise ConfigError("MOVR_FOLLOWER_READS: set it or MOVR_READ_DATABASE_URL, not both")
-    return True
-
-
-def _secret_key(env: Mapping[str, str], environment: Environment, data_dir: Path) -> str:
-    key = env.get("SECRET_KEY")
-    if key:
-        if len(key) < 16:
-            raise ConfigError(f"SECRET_KEY: use at least 16 random characters ({GENERATE_SECRET})")
-        weakness = secret_weakness(key)
-        if weakness is not None and environment == "production":
-            raise ConfigError(
-                f"SECRET_KEY: {weakness}, so sessions could be forged; "
-                f"generate one with: {GENERATE_SECRET}"
-            )
-        return key
-    if environment == "production":
-        raise ConfigError(
-            "SECRET_KEY: required in production (or set MOVR_ENV=development for a local run)"
-        )
-    # Development: one random key kept in the data folder, so sessions survive restarts. The
-    # folder must be writable anyway (the embedded database, metrics): say so first.
-    path = writable_folder(data_dir) / _SECRET_KEY_FILE
-    if path.exists():
-        return path.read_text(encoding="utf-8").strip()
-    key = secrets.token_urlsafe(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(key)
-    return key
-
-
-def _region_urls(env: Mapping[str, str], region_map: RegionMap) -> dict[str, str]:
-    """Parse `region=https://host,region=https://host`."""
-    raw = env.get("MOVR_REGION_URLS", "").strip()
-    urls: dict[str, str] = {}
-    for item in filter(None, (part.strip() for part in raw.split(","))):
-        region, sep, url = item.partition("=")
-        parts = urlsplit(url.strip())
-        if not sep or region.strip() not in region_map.regions:
-            raise ConfigError(f"MOVR_REGION_URLS: {item!r} is not region=url for a known region")
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ConfigError(f"MOVR_REGION_URLS: {url!r} is not an http(s) URL")
-        urls[region.strip()] = url.strip().rstrip("/")
-    return urls
-
-
-def _rate_limit(env: Mapping[str, str], name: str, default: str) -> str | None:
-    """A Flask-Limiter limit string; `MOVR_RATE_LIMITS=off` turns every limit off."""
-    if (env.get("MOVR_RATE_LIMITS") or "").strip().lower() == "off":
-        return None
-    raw = (env.get(name) or default).strip()
-    try:
-        parse_many(raw)
-    except ValueError as exc:
-        raise ConfigError(
-            f"{name}: {raw!r} is not a rate limit like '10 per minute;100 per hour' or 'off'"
-        ) from exc
-    return raw
-
-
-def _account_rate_limit(env: Mapping[str, str]) -> str | None:
-    """The per-account login limit: windows of an hour at most, or guessing at an account
-    would lock its owner out of new logins for that long."""
-    name = "MOVR_ACCOUNT_RATE_LIMITS"
-    raw = _rate_limit(env, name, DEFAULT_ACCOUNT_RATE_LIMIT)
-    if raw is not None and any(item.get_expiry() > 3600 for item in parse_many(raw)):
-        raise ConfigError(f"{name}: {raw!r} has a window over an hour (lockouts must be short)")
-    return raw
-
-
-def _choice(
-    env: Mapping[str, str],
-    name: str,
-    allowed: tuple[str, ...],
-    default: str,
-    *,
-    upper: bool = False,
-) -> str:
-    value = env.get(name) or default
-    value = value.upper() if upper else value.lower()
-    if value not in allowed:
-        raise ConfigError(f"{name}: {value!r} is not one of {', '.join(allowed)}")
-    return value
-
-
-def _int(
-    env: Mapping[str, str], name: str, default: int, *, minimum: int, maximum: int | None = None
-) -> int:
-    raw = env.get(name)
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{name}: {raw!r} is not a whole number") from None
-    if value < minimum or (maximum is not None and value > maximum):
-        bound = f"between {minimum} and {maximum}" if maximum is not None else f">= {minimum}"
-        raise ConfigError(f"{name}: {value} must be {bound}")
-    return value
-
-
-def _rate_limit_storage(env: Mapping[str, str]) -> str:
-    uri = (env.get("MOVR_RATE_LIMIT_STORAGE") or DATABASE_STORAGE).strip()
-    if uri == DATABASE_STORAGE:
-        return uri
-    return _checked("MOVR_RATE_LIMIT_STORAGE", uri, storage_problem)
-
-
-def _path(env: Mapping[str, str]) -> Path | None:
-    raw = env.get("PROMETHEUS_MULTIPROC_DIR")
-    return Path(raw).resolve() if raw else None
-
-
-def _checked(name: str, value: T, problem: Callable[[T], str | None]) -> T:
-    """`value`, unless `problem` finds something wrong with it: then stop, naming `name`."""
-    found = problem(value)
-    if found is not None:
-        raise ConfigError(f"{name}: {found}")
-    return value
-
-
-def _bool(env: Mapping[str, str], name: str, *, default: bool) -> bool:
-    raw = env.get(name)
-    if not raw:
-        return default
-    if raw.lower() in ("1", "true", "yes", "on"):
-        return True
-    if raw.lower() in ("0", "false", "no", "off"):
-        return False
-    raise ConfigError(f"{name}: {raw!r} is not true/false")

@@ -1,6 +1,7 @@
 """Checks of single configuration values that take more than a type: how guessable a signing
 key looks, whether a rate-limit storage can run in this install, what a tile URL needs, whether a
-folder may be emptied. Each returns what is wrong (config.py names the variable), or None."""
+folder may be emptied. Each returns what is wrong, or None (config_readers.checked then names
+the variable)."""
 
 from __future__ import annotations
 

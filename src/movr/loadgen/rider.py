@@ -7,46 +7,23 @@ import random
 import threading
 import time
 import uuid
-from typing import Any
+from typing import TypeVar
 
+from movr.loadgen import calls
 from movr.loadgen.cities import City
-from movr.loadgen.client import (
-    ME,
-    PAGE,
-    RIDE,
-    TOKEN,
-    VEHICLE,
-    ApiClient,
-    Reply,
-    Shape,
-    ignore,
-)
+from movr.loadgen.client import ApiClient, Reply
 from movr.loadgen.config import Mix
 from movr.loadgen.control import RunControl
 from movr.loadgen.fleet import Fleet
 from movr.loadgen.ledger import RideLedger
 from movr.loadgen.outcomes import Kind
 
-# Refusals each action can meet when riders contend; anything else is unexpected.
-# `idempotency_key_in_flight` only answers our own retry while the first attempt still runs.
-IN_FLIGHT = "idempotency_key_in_flight"
-# `not_found`: the riders' picture of the fleet is shared and stale, so a vehicle its owner
-# retired a moment ago is still tried.
-START_REFUSALS = frozenset({"vehicle_unavailable", "already_riding", "not_found", IN_FLIGHT})
-END_REFUSALS = frozenset({IN_FLIGHT})
-ADD_REFUSALS = frozenset({"home_region_required"})
-RETIRE_REFUSALS = frozenset({"vehicle_in_use"})  # someone rides it: retire it later
+T = TypeVar("T")
 HOME_SHARE = 0.8  # riders mostly ride where they live
 TRAVELLER_SHARE = 0.1  # with several client regions: riders who live in another region
 ADD_ON_JOIN = 0.25  # a few new riders list a vehicle, so that the fleet grows with the load
 END_ATTEMPTS = 5  # failed tries (no Retry-After) to end one's own ride before leaving it open
 MAX_BACK_OFF = 5.0  # seconds; keeps a rider responsive to the end of the run
-BROWSE_LIMIT = 25
-HISTORY_LIMIT = 10
-STREETS = ("Main St", "Market St", "Park Ave", "Station Sq", "River Rd", "Harbor Way", "Elm St")
-BRANDS = ("Acme", "Lime", "Bird", "Segway", "Spin")
-COLORS = ("red", "blue", "green", "black", "white", "orange")
-TYPES = ("bike", "scooter", "skateboard")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -166,37 +143,10 @@ class Rider:
         travels = crew.elsewhere and self._rng.random() < TRAVELLER_SHARE
         self._home = self._rng.choice(crew.elsewhere if travels else crew.cities)
         self._api.token, self._user_id, self._owned = None, None, []
-        registered = self._note(
-            self._api.call(
-                "register",
-                "POST",
-                "/users",
-                success=201,
-                parse=ignore,
-                shape=Shape(ME),
-                json={
-                    "city": self._home.id,
-                    "first_name": "Load",
-                    "last_name": f"Rider {username}",
-                    "email": f"{username}@load.example",
-                    "username": username,
-                    "password": self._crew.identities.password,
-                },
-            )
-        )
-        if not registered.ok:
+        password = crew.identities.password
+        if not self._note(calls.register(self._api, self._home, username, password)).ok:
             return
-        token = self._note(
-            self._api.call(
-                "token",
-                "POST",
-                "/auth/token",
-                success=201,
-                parse=_token,
-                shape=Shape(TOKEN),
-                json={"username": username, "password": self._crew.identities.password},
-            )
-        )
+        token = self._note(calls.issue_token(self._api, username, password))
         if token.value is None:
             return
         self._api.token, self._user_id = token.value
@@ -204,55 +154,16 @@ class Rider:
             self._add_vehicle()
 
     def _browse(self, city: City) -> None:
-        reply = self._note(
-            self._api.call(
-                "browse",
-                "GET",
-                "/vehicles",
-                success=200,
-                parse=_vehicles,
-                shape=Shape(PAGE, VEHICLE),
-                params={"city": city.id, "limit": BROWSE_LIMIT},
-            )
-        )
+        reply = self._note(calls.browse(self._api, city))
         if reply.value is not None:
             self._crew.fleet.observe(city.id, reply.value)
 
     def _history(self) -> None:
-        self._note(
-            self._api.call(
-                "history",
-                "GET",
-                "/rides",
-                success=200,
-                parse=ignore,
-                shape=Shape(PAGE, RIDE),
-                params={"limit": HISTORY_LIMIT},
-            )
-        )
+        self._note(calls.history(self._api))
 
     def _add_vehicle(self) -> str | None:
         """List a vehicle in the home city; the new id, or None if refused or failed."""
-        latitude, longitude = self._near(self._home)
-        reply = self._note(
-            self._api.call(
-                "add_vehicle",
-                "POST",
-                "/vehicles",
-                success=201,
-                parse=_id_text,
-                expected=ADD_REFUSALS,
-                shape=Shape(VEHICLE),
-                json={
-                    "type": self._rng.choice(TYPES),
-                    "color": self._rng.choice(COLORS),
-                    "brand": self._rng.choice(BRANDS),
-                    "location": self._street(),
-                    "latitude": latitude,
-                    "longitude": longitude,
-                },
-            )
-        )
+        reply = self._note(calls.add_vehicle(self._api, self._rng, self._home))
         if reply.value is not None:
             self._crew.fleet.released(self._home.id, reply.value)
             self._owned.append((self._home.id, reply.value))
@@ -265,16 +176,7 @@ class Rider:
             self._add_vehicle()
             return
         city, vehicle = self._owned[self._rng.randrange(len(self._owned))]
-        reply = self._note(
-            self._api.call(
-                "retire_vehicle",
-                "DELETE",
-                f"/vehicles/{vehicle}",
-                success=204,
-                parse=ignore,
-                expected=RETIRE_REFUSALS,
-            )
-        )
+        reply = self._note(calls.retire_vehicle(self._api, vehicle))
         if reply.ok:
             self._crew.ledger.retired(uuid.UUID(vehicle), self._user_id)
             self._crew.fleet.retired(city, vehicle)
@@ -297,19 +199,7 @@ class Rider:
             vehicle = self._add_vehicle()
         if vehicle is None or not control.take(2):
             return
-        reply = self._note(
-            self._api.call(
-                "start_ride",
-                "POST",
-                "/rides",
-                success=201,
-                parse=_ride_id,
-                expected=START_REFUSALS,
-                shape=Shape(RIDE),
-                json={"vehicle_id": vehicle},
-                idempotency_key=str(uuid.uuid4()),
-            )
-        )
+        reply = self._note(calls.start_ride(self._api, vehicle))
         if reply.value is not None and self._user_id is not None:
             self._crew.ledger.started(reply.value, self._user_id)
             fleet.taken(city.id, vehicle)
@@ -326,9 +216,7 @@ class Rider:
     def _open(self, ride_id: uuid.UUID, city_id: str, vehicle: str) -> _ActiveRide:
         """An active ride, with where it will end (somewhere near its city centre)."""
         city = next((c for c in self._crew.cities if c.id == city_id), self._home)
-        latitude, longitude = self._near(city)
-        body = {"location": self._street(), "latitude": latitude, "longitude": longitude}
-        return _ActiveRide(ride_id, city_id, vehicle, body)
+        return _ActiveRide(ride_id, city_id, vehicle, calls.end_location(self._rng, city))
 
     def _end_ride(self) -> None:
         """End our active ride (every attempt sends the same request)."""
@@ -336,17 +224,7 @@ class Rider:
         if active is None:
             return
         reply = self._note(
-            self._api.call(
-                "end_ride",
-                "POST",
-                f"/rides/{active.ride_id}/end",
-                success=200,
-                parse=ignore,
-                expected=END_REFUSALS,
-                shape=Shape(RIDE),
-                idempotency_key=active.end_key,
-                json=active.end_body,
-            )
+            calls.end_ride(self._api, active.ride_id, active.end_key, active.end_body)
         )
         if reply.ok:
             self._crew.ledger.ended(active.ride_id)
@@ -358,30 +236,20 @@ class Rider:
             # to end its ride until the run ends, instead of leaving it open after a few tries.
             return
         active.failed_ends += 1
-        definite = reply.status is not None and reply.status < 500 and reply.code != IN_FLIGHT
+        definite = reply.status is not None and reply.status < 500 and reply.code != calls.IN_FLIGHT
         if definite or active.failed_ends >= END_ATTEMPTS:
             # A 4xx will not change on retry; the invariant check will judge what is left.
             self._active = None
 
     def _find_open_ride(self) -> None:
         """The server says we ride although we think not: find that ride so we can end it."""
-        reply = self._note(
-            self._api.call(
-                "history",
-                "GET",
-                "/rides",
-                success=200,
-                parse=_open_ride,
-                shape=Shape(PAGE, RIDE),
-                params={"limit": 1},
-            )
-        )
+        reply = self._note(calls.open_ride(self._api))
         if reply.value is not None:
             self._active = self._open(*reply.value)
 
     # Helpers
 
-    def _note(self, reply: Reply[Any]) -> Reply[Any]:
+    def _note(self, reply: Reply[T]) -> Reply[T]:
         failed = reply.kind in (Kind.ERROR, Kind.RATE_LIMITED)
         self._failures = self._failures + 1 if failed else 0
         self._retry_after = reply.retry_after if failed else None
@@ -405,39 +273,3 @@ class Rider:
         if len(cities) == 1 or self._rng.random() < HOME_SHARE:
             return self._home
         return self._rng.choice(cities)
-
-    def _near(self, city: City) -> tuple[float, float]:
-        return (
-            round(city.latitude + self._rng.uniform(-0.02, 0.02), 6),
-            round(city.longitude + self._rng.uniform(-0.02, 0.02), 6),
-        )
-
-    def _street(self) -> str:
-        return f"{self._rng.randint(1, 250)} {self._rng.choice(STREETS)}"
-
-
-# Parsers: what the rider needs from each success body (a failure is a protocol error).
-
-
-def _token(body: dict[str, Any]) -> tuple[str, uuid.UUID]:
-    return str(body["token"]), uuid.UUID(str(body["user"]["id"]))
-
-
-def _vehicles(body: dict[str, Any]) -> list[tuple[str, str]]:
-    return [(str(uuid.UUID(str(v["id"]))), str(v["status"])) for v in body["items"]]
-
-
-def _id_text(body: dict[str, Any]) -> str:
-    return str(uuid.UUID(str(body["id"])))
-
-
-def _ride_id(body: dict[str, Any]) -> uuid.UUID:
-    return uuid.UUID(str(body["id"]))
-
-
-def _open_ride(body: dict[str, Any]) -> tuple[uuid.UUID, str, str] | None:
-    items = body["items"]
-    if not items or not items[0]["active"]:
-        return None
-    ride = items[0]
-    return uuid.UUID(str(ride["id"])), str(ride["city"]), str(ride["vehicle_id"])

@@ -86,7 +86,7 @@ class EmbeddedPostgres:
 
     def url(self, database: str = "postgres") -> str:
         """Return a SQLAlchemy URL reaching `database` through the server's Unix socket."""
-        return access.socket_url(*self._endpoint(), database)
+        return access.socket_url(*self.endpoint(), database)
 
     def tcp_url(self, database: str = "postgres", port: int | None = None) -> str:
         """A SQLAlchemy URL reaching `database` over TCP (through `port`, a proxy in front of
@@ -251,8 +251,8 @@ class EmbeddedPostgres:
             return None
         return pidfile.pid
 
-    def _endpoint(self) -> tuple[Path, int]:
-        """Return the socket dir and port of the running server, as recorded in postmaster.pid."""
+    def endpoint(self) -> tuple[Path, int]:
+        """The socket folder and port of the running server, as recorded in postmaster.pid."""
         pidfile = read_pidfile(self.pgdata)
         if pidfile is None or pidfile.socket_dir is None:
             raise EmbeddedPostgresError(f"PostgreSQL is not running on {self.pgdata}")
@@ -260,7 +260,7 @@ class EmbeddedPostgres:
 
     def _connect(self) -> psycopg.Connection[tuple[object, ...]]:
         """Open an autocommit superuser connection to the `postgres` database."""
-        return access.connect_superuser(*self._endpoint())
+        return access.connect_superuser(*self.endpoint())
 
     def _pg_ctl(self, *args: str, account: ServerAccount | None = None) -> CommandResult:
         """Run `pg_ctl -D pgdata <args>` as the server's user."""

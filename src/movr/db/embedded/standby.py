@@ -64,7 +64,7 @@ class EmbeddedStandby(EmbeddedPostgres):
     def _primary_conninfo(self) -> str:
         """How the standby reaches the primary (`-R` keeps it as primary_conninfo)."""
         if self.via_port is None:
-            socket_dir, port = self.primary._endpoint()
+            socket_dir, port = self.primary.endpoint()
             return f"host={socket_dir} port={port} user={SUPERUSER}"
         if self.primary.tcp is None:
             raise EmbeddedPostgresError("a standby over TCP needs a primary with TCP access")

@@ -5,7 +5,14 @@
 
   function baseMap(element) {
     var centre = [parseFloat(element.dataset.lat), parseFloat(element.dataset.lng)];
-    var map = L.map(element, { scrollWheelZoom: false }).setView(centre, 13);
+    // Visitors who ask for reduced motion get a map that jumps instead of gliding.
+    var still = window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+    var map = L.map(element, {
+      scrollWheelZoom: false,
+      zoomAnimation: !still,
+      fadeAnimation: !still,
+      markerZoomAnimation: !still
+    }).setView(centre, 13);
     // Tiles may be unreachable (offline): the map still shows pins on a plain background.
     L.tileLayer(element.dataset.tileUrl, {
       maxZoom: 19,
@@ -53,7 +60,8 @@
         .addTo(map);
       bounds.push([lat, lng]);
     });
-    if (bounds.length > 1) { map.fitBounds(bounds, { padding: [30, 30], maxZoom: 15 }); }
+    // The first view, not a move: no zoom animation for pins to drift in while the page loads.
+    if (bounds.length > 1) { map.fitBounds(bounds, { padding: [30, 30], maxZoom: 15, animate: false }); }
     // "Show on map" on a card (hidden until here): centre its pin and open its popup.
     document.querySelectorAll("a.movr-centre[data-vehicle]").forEach(function (link) {
       var marker = markers[link.dataset.vehicle];

@@ -167,7 +167,12 @@ def table(alone: Counts, replicated: Counts) -> str:
         "and the client's attempts given back after a success (2); each count answers with its "
         "window, so the X-RateLimit headers cost nothing more. An API token is one statement "
         "that also counts the account's live tokens; only a login over the cap pays a second "
-        "one, revoking the oldest. A read that carries the client's own last "
+        "one, revoking the oldest. A registration pays the client's registration limit the "
+        "same way (one count per window, 2), then its one insert; the page's registration "
+        "also opens the new account's session (a token's issue, 1). Adding or retiring a "
+        "vehicle and deleting the account are the session or token check, on the primary even "
+        "with a standby (a write must see a revoked session at once), then one statement that "
+        "also says why it refused, if it did. A read that carries the client's own last "
         "write first asks the standby whether it shows it (1 statement there, once per request, "
         "never on the primary).",
         END,

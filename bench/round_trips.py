@@ -96,7 +96,54 @@ def measure(settings: Settings, database: Database) -> Counts:
             "API POST /rides/<id>/end",
             lambda: api.post(f"{API}/rides/{ride_id}/end", json={"location": "B"}, headers=keyed),
         )
+    _account_and_vehicle(app, count)
     return counts
+
+
+VEHICLE = {"type": "bike", "color": "green", "brand": "Bench", "location": "1 Bench St"}
+
+
+def _account_and_vehicle(app: Any, count: Callable[[str, Callable[[], Any]], Any]) -> None:
+    """A newcomer's writes, page and API: register, add a vehicle, retire it, leave."""
+    suffix = time.time_ns()
+    person = {
+        "city": "new york", "first_name": "Bench", "last_name": "Mark",
+        "email": "bench@example.com", "password": "bench password",
+    }  # fmt: skip
+    with app.test_client() as pages:
+        form = person | {"username": f"page-{suffix}", "confirm": person["password"]}
+        form["csrf_token"] = _csrf(pages, "/register")
+        count("page POST /register", lambda: pages.post("/register", data=form))
+        token = {"csrf_token": _csrf(pages, "/vehicles")}
+        count("page POST /vehicles/add", lambda: pages.post("/vehicles/add", data=VEHICLE | token))
+        me = re.search(r'href="/users/([0-9a-f-]{36})"', pages.get("/vehicles").text)
+        assert me is not None  # noqa: S101
+        profile = pages.get(f"/users/{me.group(1)}").text
+        added = re.search(r"/vehicles/remove/([0-9a-f-]{36})", profile)
+        assert added is not None  # noqa: S101
+        remove = f"/vehicles/remove/{added.group(1)}"
+        count("page POST /vehicles/remove/<id>", lambda: pages.post(remove, data=token))
+        leave = f"/users/remove/{me.group(1)}"
+        count("page POST /users/remove/<id>", lambda: pages.post(leave, data=token))
+    with app.test_client() as api:
+        body = person | {"username": f"api-{suffix}"}
+        registered = count("API POST /users", lambda: api.post(f"{API}/users", json=body))
+        login = {"username": body["username"], "password": person["password"]}
+        issued = api.post(f"{API}/auth/token", json=login, headers=_after(registered))
+        auth = {"Authorization": f"Bearer {issued.json['token']}"}
+        add = lambda: api.post(f"{API}/vehicles", json=VEHICLE, headers=auth | _after(issued))  # noqa: E731
+        vehicle = count("API POST /vehicles", add)
+        retire = f"{API}/vehicles/{vehicle.json['id']}"
+        retired = count(
+            "API DELETE /vehicles/<id>",
+            lambda: api.delete(retire, headers=auth | _after(vehicle)),
+        )
+        count("API DELETE /me", lambda: api.delete(f"{API}/me", headers=auth | _after(retired)))
+
+
+def _after(response: Any) -> dict[str, str]:
+    """The read-your-writes header a write's response carries, to send back."""
+    return {HEADER: response.headers[HEADER]} if HEADER in response.headers else {}
 
 
 def table(alone: Counts, replicated: Counts) -> str:
@@ -120,7 +167,12 @@ def table(alone: Counts, replicated: Counts) -> str:
         "and the client's attempts given back after a success (2); each count answers with its "
         "window, so the X-RateLimit headers cost nothing more. An API token is one statement "
         "that also counts the account's live tokens; only a login over the cap pays a second "
-        "one, revoking the oldest. A read that carries the client's own last "
+        "one, revoking the oldest. A registration pays the client's registration limit the "
+        "same way (one count per window, 2), then its one insert; the page's registration "
+        "also opens the new account's session (a token's issue, 1). Adding or retiring a "
+        "vehicle and deleting the account are the session or token check, on the primary even "
+        "with a standby (a write must see a revoked session at once), then one statement that "
+        "also says why it refused, if it did. A read that carries the client's own last "
         "write first asks the standby whether it shows it (1 statement there, once per request, "
         "never on the primary).",
         END,

@@ -59,7 +59,7 @@ def make_vehicle(
     return vehicles.add_vehicle(
         session,
         region_map,
-        owner.id,
+        owner,
         [city.id for city in region_map.cities(region_map.region_of(owner.city))],
         vehicles.NewVehicle(**values, position=position),
     )

@@ -143,7 +143,7 @@ def _seed_city(
             location=f"{rng.randint(1, 400)} {rng.choice(STREETS)}",
             position=_near(city, rng),
         )
-        fleet.append(vehicles.add_vehicle(session, region_map, owner.id, region_cities, new))
+        fleet.append(vehicles.add_vehicle(session, region_map, owner, region_cities, new))
     for n in range(plan.rides_per_city):
         rider = people[n % len(people)]
         vehicle = fleet[n % len(fleet)]

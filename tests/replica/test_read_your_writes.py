@@ -7,6 +7,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from movr.db.engine import Database
+from movr.db.roundtrips import StatementCounter
 from movr.db.transaction import run_in_transaction
 from movr.models import User, Vehicle
 from movr.web.consistency import HEADER
@@ -141,3 +142,49 @@ def test_an_account_registered_a_moment_ago_can_log_in_before_the_replica_has_it
     issued = client.post(f"{API}/auth/token", json={"username": "newcomer", "password": PASSWORD})
 
     assert issued.status_code == 201, issued.get_data(as_text=True)
+
+
+NEW_VEHICLE = {"type": "bike", "color": "teal", "location": "Pier 9"}
+
+
+def test_a_vehicle_added_through_the_api_is_listed_at_once_from_the_replica(
+    replicated: Replicated, replica_db: Database, pages: FlaskClient
+) -> None:
+    """An API client that sends MovR-Read-After back sees its new vehicle on the standby."""
+    auth, read_after = bearer(pages, rider_and_vehicle(replica_db, replicated)[0])
+    primary = StatementCounter(replica_db.pooled)
+
+    with primary.counting() as sent:
+        added = pages.post(
+            f"{API}/vehicles",
+            json=NEW_VEHICLE | {"brand": "Replica Bikes"},
+            headers={**auth, HEADER: read_after},
+        )
+    assert added.status_code == 201, added.get_data(as_text=True)
+    # The token's check, then the one insert that returns its transaction id: no BEGIN,
+    # COMMIT or SELECT txid_current().
+    assert len(sent) == 2, sent
+    served_before = reads_served("replica")
+
+    after_add = {**auth, HEADER: added.headers[HEADER]}
+    listed = pages.get(f"{API}/vehicles", headers=after_add).json
+    assert added.json["id"] in {item["id"] for item in listed["items"]}  # type: ignore[index]
+    assert reads_served("replica") >= served_before + 1
+
+
+def test_a_vehicle_added_on_the_page_is_listed_at_once_from_the_replica(
+    replicated: Replicated, replica_db: Database, pages: FlaskClient
+) -> None:
+    rider, _ = rider_and_vehicle(replica_db, replicated)
+    log_in(pages, rider)
+    form = NEW_VEHICLE | {"brand": "Standby Scooters", "csrf_token": csrf_token(pages, "/vehicles")}
+    primary = StatementCounter(replica_db.pooled)
+
+    with primary.counting() as sent:
+        added = pages.post("/vehicles/add", data=form)
+    assert added.status_code == 303, added.get_data(as_text=True)
+    assert len(sent) == 2, sent  # the session's check, then the one insert
+    served_before = reads_served("replica")
+
+    assert "Standby Scooters" in pages.get("/vehicles").get_data(as_text=True)
+    assert reads_served("replica") >= served_before + 1

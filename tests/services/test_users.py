@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import select, text, update
@@ -11,7 +13,13 @@ from sqlalchemy.orm import Session
 from movr.models import Ride, User, Vehicle
 from movr.regions import RegionMap
 from movr.services import rides, users
-from movr.services.errors import InvalidCredentials, InvalidInput, StillRiding, UsernameTaken
+from movr.services.errors import (
+    InvalidCredentials,
+    InvalidInput,
+    NotFound,
+    StillRiding,
+    UsernameTaken,
+)
 from movr.services.pagination import PageRequest
 from tests.factories import PASSWORD, OnSession, make_user, make_vehicle
 
@@ -191,6 +199,15 @@ def test_delete_account_is_refused_while_riding(session: Session) -> None:
     with pytest.raises(StillRiding):
         users.delete_account(session, rider.id)
     assert users.get_user(session, rider.id) is not None
+
+
+def test_deleting_an_unknown_or_deleted_account_is_not_found(session: Session) -> None:
+    with pytest.raises(NotFound):
+        users.delete_account(session, uuid.uuid4())
+    user = make_user(session)
+    users.delete_account(session, user.id)
+    with pytest.raises(NotFound):
+        users.delete_account(session, user.id)
 
 
 def test_delete_account_is_refused_while_own_vehicle_is_ridden(session: Session) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import text
@@ -10,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from movr.models import Vehicle, VehicleStatus
 from movr.regions import RegionMap
-from movr.services import rides, vehicles
+from movr.services import rides, users, vehicles
 from movr.services.errors import (
     Forbidden,
     HomeRegionRequired,
@@ -40,7 +41,7 @@ def test_add_vehicle_goes_to_the_home_city_at_its_centre(
     session: Session, region_map: RegionMap
 ) -> None:
     owner = make_user(session, city="boston")
-    vehicle = vehicles.add_vehicle(session, region_map, owner.id, EAST, new_vehicle())
+    vehicle = vehicles.add_vehicle(session, region_map, owner, EAST, new_vehicle())
     assert (vehicle.city, vehicle.status, vehicle.last_location) == (
         "boston",
         "available",
@@ -50,10 +51,30 @@ def test_add_vehicle_goes_to_the_home_city_at_its_centre(
     assert (vehicle.latitude, vehicle.longitude) == (boston.latitude, boston.longitude)
 
 
+def test_add_vehicle_for_an_account_deleted_since_the_check_adds_nothing(
+    session: Session, region_map: RegionMap
+) -> None:
+    owner = make_user(session)
+    users.delete_account(session, owner.id)  # after the request read the account
+    with pytest.raises(NotFound, match="account"):
+        vehicles.add_vehicle(session, region_map, owner, EAST, new_vehicle())
+    count = "SELECT count(*) FROM vehicles WHERE owner_id = :id"
+    assert session.scalar(text(count), {"id": owner.id}) == 0
+
+
+def test_add_vehicle_in_a_city_that_is_not_the_owners_adds_nothing(
+    session: Session, region_map: RegionMap
+) -> None:
+    owner = make_user(session, city="boston")
+    claimed = SimpleNamespace(id=owner.id, city="new york")
+    with pytest.raises(NotFound):
+        vehicles.add_vehicle(session, region_map, claimed, EAST, new_vehicle())
+
+
 def test_add_vehicle_keeps_a_chosen_position(session: Session, region_map: RegionMap) -> None:
     owner = make_user(session)
     chosen = new_vehicle(position=Position(40.7, -74.01))
-    vehicle = vehicles.add_vehicle(session, region_map, owner.id, EAST, chosen)
+    vehicle = vehicles.add_vehicle(session, region_map, owner, EAST, chosen)
     assert (vehicle.latitude, vehicle.longitude) == (40.7, -74.01)
 
 
@@ -62,7 +83,7 @@ def test_add_vehicle_outside_the_home_region_names_the_region(
 ) -> None:
     owner = make_user(session, city="boston")
     with pytest.raises(HomeRegionRequired) as raised:
-        vehicles.add_vehicle(session, region_map, owner.id, WEST, new_vehicle())
+        vehicles.add_vehicle(session, region_map, owner, WEST, new_vehicle())
     assert raised.value.region == "gcp-us-east1"
 
 
@@ -75,7 +96,7 @@ def test_add_vehicle_rejects_bad_input(
 ) -> None:
     owner = make_user(session)
     with pytest.raises(InvalidInput):
-        vehicles.add_vehicle(session, region_map, owner.id, EAST, new_vehicle(**overrides))
+        vehicles.add_vehicle(session, region_map, owner, EAST, new_vehicle(**overrides))
 
 
 @pytest.mark.parametrize(("lat", "lng"), [(91.0, 0.0), (0.0, 181.0), (None, 3.0)])
@@ -156,4 +177,4 @@ def test_add_vehicle_refuses_a_position_beyond_the_citys_radius(
     owner = make_user(session, city="new york")
     sydney = new_vehicle(position=Position(-33.87, 151.21))
     with pytest.raises(InvalidInput, match="15,989 km from the centre of New York"):
-        vehicles.add_vehicle(session, region_map, owner.id, EAST, sydney)
+        vehicles.add_vehicle(session, region_map, owner, EAST, sydney)

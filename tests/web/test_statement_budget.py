@@ -5,21 +5,24 @@ BEGIN, COMMIT and loading the logged-in user count; statements must not grow wit
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
 from movr.config import Settings
 from movr.db.engine import Database
 from movr.db.roundtrips import StatementCounter
 from movr.db.transaction import run_in_transaction
+from movr.models import User, Vehicle
 from movr.services import rides
 from movr.web.app import create_app
 from tests.api.conftest import API, token_for
-from tests.factories import make_user, make_vehicle
+from tests.factories import PASSWORD, make_user, make_vehicle
 from tests.web.conftest import csrf_token, log_in
 
 pytestmark = pytest.mark.usefixtures("clean_tables")
@@ -154,3 +157,106 @@ def test_a_refused_end_is_one_statement(real_client: FlaskClient, committed_db: 
     assert (again.status_code, again.json["code"]) == (409, "ride_already_ended")  # type: ignore[index]
     # The end statement's own row says the ride had ended: no diagnostic read.
     assert len(statements) == 1, statements
+
+
+# Account and vehicle writes: the session or token check (a read), then the write's ONE
+# statement: no BEGIN, COMMIT or txid_current(), and no diagnostic read after a refusal.
+# Registering has no session to check; the page's registration opens one (a token's issue).
+WRITE_BUDGET = 2
+VEHICLE_FORM = {"type": "scooter", "color": "red", "brand": "Acme", "location": "Main St"}
+REGISTRATION = {
+    "city": "new york",
+    "first_name": "Ada",
+    "last_name": "Lovelace",
+    "email": "ada@example.com",
+    "password": PASSWORD,
+}
+
+
+def within_budget(
+    counter: StatementCounter, action: Any, status: int, budget: int = WRITE_BUDGET
+) -> Any:
+    """Run `action`, check its status and that it sent at most `budget` statements."""
+    with counter.counting() as statements:
+        response = action()
+    assert response.status_code == status, response.get_data(as_text=True)[:500]
+    print(f"{status}: {len(statements)} statements: {statements}")
+    assert len(statements) <= budget, statements
+    return response
+
+
+def user_named(db: Database, username: str) -> User:
+    return commit(db, lambda s: s.scalars(select(User).where(User.username == username)).one())
+
+
+def vehicles_of(db: Database, owner: User) -> list[uuid.UUID]:
+    return commit(
+        db, lambda s: list(s.scalars(select(Vehicle.id).where(Vehicle.owner_id == owner.id)))
+    )
+
+
+def refusals(db: Database, owner: User) -> tuple[Vehicle, Vehicle, Any]:
+    """Another owner's vehicle, one of `owner`'s that someone rides, and `owner`'s own ride."""
+    other = commit(db, make_user)
+    theirs = commit(db, lambda s: make_vehicle(s, other))
+    ridden = commit(db, lambda s: make_vehicle(s, owner))
+    commit(db, lambda s: rides.start_ride(s, other.id, ridden.id, EAST))
+    ride = commit(db, lambda s: rides.start_ride(s, owner.id, theirs.id, EAST))
+    return theirs, ridden, lambda: end_rides(db, other, owner, ride)
+
+
+def end_rides(db: Database, other: Any, owner: User, ride: Any) -> None:
+    commit(db, lambda s: rides.end_ride(s, owner.id, ride.id, location="x"))
+    open_ride = commit(db, lambda s: rides.ride_history(s, other.id, rides.PageRequest()).items[0])
+    commit(db, lambda s: rides.end_ride(s, other.id, open_ride.id, location="x"))
+
+
+def test_account_and_vehicle_pages_send_one_write_statement(
+    real_client: FlaskClient, committed_db: Database
+) -> None:
+    counter = StatementCounter(committed_db.pooled)
+    form = REGISTRATION | {"username": "ada-pages", "confirm": PASSWORD}
+    token = csrf_token(real_client, "/register")
+    register = lambda: real_client.post("/register", data=form | {"csrf_token": token})  # noqa: E731
+    within_budget(counter, register, 303)
+    me = user_named(committed_db, "ada-pages")
+    token = csrf_token(real_client, "/vehicles")
+    add = lambda: real_client.post("/vehicles/add", data=VEHICLE_FORM | {"csrf_token": token})  # noqa: E731
+    within_budget(counter, add, 303)
+    (added,) = vehicles_of(committed_db, me)
+    theirs, ridden, end_them = refusals(committed_db, me)
+
+    def remove(path: str) -> Any:
+        return lambda: real_client.post(path, data={"csrf_token": token})
+
+    within_budget(counter, remove(f"/vehicles/remove/{added}"), 303)
+    within_budget(counter, remove(f"/vehicles/remove/{theirs.id}"), 403)
+    within_budget(counter, remove(f"/vehicles/remove/{ridden.id}"), 409)
+    within_budget(counter, remove(f"/users/remove/{me.id}"), 409)  # while riding
+    end_them()
+    within_budget(counter, remove(f"/users/remove/{me.id}"), 303)
+
+
+def test_account_and_vehicle_api_calls_send_one_write_statement(
+    real_client: FlaskClient, committed_db: Database
+) -> None:
+    counter = StatementCounter(committed_db.pooled)
+    body = REGISTRATION | {"username": "ada-api"}
+    # No token to check: the insert alone.
+    within_budget(counter, lambda: real_client.post(f"{API}/users", json=body), 201, budget=1)
+    me = user_named(committed_db, "ada-api")
+    auth = {"Authorization": f"Bearer {token_for(real_client, me)}"}
+    add = lambda: real_client.post(f"{API}/vehicles", json=VEHICLE_FORM, headers=auth)  # noqa: E731
+    added = within_budget(counter, add, 201).json["id"]
+    theirs, ridden, end_them = refusals(committed_db, me)
+
+    def delete(path: str) -> Any:
+        return lambda: real_client.delete(API + path, headers=auth)
+
+    within_budget(counter, delete(f"/vehicles/{added}"), 204)
+    within_budget(counter, delete(f"/vehicles/{theirs.id}"), 403)
+    within_budget(counter, delete(f"/vehicles/{ridden.id}"), 409)
+    within_budget(counter, delete(f"/vehicles/{uuid.uuid4()}"), 404)
+    within_budget(counter, delete("/me"), 409)  # while riding
+    end_them()
+    within_budget(counter, delete("/me"), 204)

@@ -4,7 +4,7 @@ A service operation takes the unit it runs on first (a Connection, or a Session)
 commits. Its declaration tells the boundary (web/runtime.py) how to run it:
 
 - `@statement`: ONE statement on the primary, in autocommit: its own serializable
-  transaction, a single round trip with no BEGIN/COMMIT.
+  transaction, a single round trip with no BEGIN/COMMIT (`orm=True`: on a Session).
 - `@transaction`: several statements in one SERIALIZABLE transaction on an ORM Session.
 - `@read`: ONE read statement that the region's replica may serve (or a CockroachDB follower
   read); read-your-writes applies (db/reads.py).
@@ -73,45 +73,43 @@ class Operation(Generic[P, T]):
         return f"<{self.kind.value} {self.function.__module__}.{self.name}>"
 
 
-def _declare(
-    kind: Kind, *, orm: bool
-) -> Callable[[Callable[Concatenate[Any, P], T]], Operation[P, T]]:
-    def wrap(function: Callable[Concatenate[Any, P], T]) -> Operation[P, T]:
-        return Operation(function, kind, orm=orm)
+class Declaration:
+    """A decorator that declares an operation of one kind: `@read`, or `@read(orm=True)` for
+    an operation that loads ORM objects (the boundary hands it a Session)."""
 
-    return wrap
+    def __init__(self, kind: Kind, doc: str) -> None:
+        """Declare operations of `kind`; `doc` says what that kind is."""
+        self.kind = kind
+        self.__doc__ = doc
+
+    @overload
+    def __call__(self, function: Callable[Concatenate[Any, P], T], /) -> Operation[P, T]: ...
+    @overload
+    def __call__(
+        self, /, *, orm: bool = False
+    ) -> Callable[[Callable[Concatenate[Any, P], T]], Operation[P, T]]: ...
+    def __call__(self, function: Any = None, /, *, orm: bool = False) -> Any:
+        """Declare `function`, or return the decorator that declares it with `orm`."""
+
+        def wrap(function: Callable[Concatenate[Any, P], T]) -> Operation[P, T]:
+            return Operation(function, self.kind, orm=orm)
+
+        return wrap if function is None else wrap(function)
 
 
-def statement(function: Callable[Concatenate[Any, P], T]) -> Operation[P, T]:
-    """One write statement in autocommit on the primary (retried on 40001 as a whole)."""
-    return Operation(function, Kind.STATEMENT, orm=False)
+statement = Declaration(
+    Kind.STATEMENT,
+    "One write statement in autocommit on the primary (retried on 40001 as a whole).",
+)
+read = Declaration(Kind.READ, "One read statement that the region's replica may serve.")
+fresh_read = Declaration(
+    Kind.FRESH_READ, "One read statement on the primary: for reads that decide what a write does."
+)
 
 
 def transaction(function: Callable[Concatenate[Any, P], T]) -> Operation[P, T]:
     """A multi-statement unit on a Session, BEGIN … COMMIT at SERIALIZABLE with retries."""
     return Operation(function, Kind.TRANSACTION, orm=True)
-
-
-@overload
-def read(function: Callable[Concatenate[Any, P], T], /) -> Operation[P, T]: ...
-@overload
-def read(*, orm: bool = False) -> Callable[[Callable[Concatenate[Any, P], T]], Operation[P, T]]: ...
-def read(function: Any = None, /, *, orm: bool = False) -> Any:
-    """One read statement that the region's replica may serve (`orm`: on a Session)."""
-    wrap = _declare(Kind.READ, orm=orm)
-    return wrap if function is None else wrap(function)
-
-
-@overload
-def fresh_read(function: Callable[Concatenate[Any, P], T], /) -> Operation[P, T]: ...
-@overload
-def fresh_read(
-    *, orm: bool = False
-) -> Callable[[Callable[Concatenate[Any, P], T]], Operation[P, T]]: ...
-def fresh_read(function: Any = None, /, *, orm: bool = False) -> Any:
-    """One read statement on the primary: for reads that decide what a write does."""
-    wrap = _declare(Kind.FRESH_READ, orm=orm)
-    return wrap if function is None else wrap(function)
 
 
 def fresh(operation: Operation[P, T]) -> Operation[P, T]:

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from movr.db.sql import Executor, with_result_columns
-from movr.db.units import Runner, fresh, fresh_read, read, statement, transaction
+from movr.db.units import Runner, fresh, fresh_read, note_write, read, statement
 from movr.models import ActiveRide, ApiToken, User, Vehicle, VehicleStatus
 from movr.models.base import EMAIL_MAX, NAME_MAX, USERNAME_MAX
 from movr.regions import RegionMap
@@ -90,15 +90,20 @@ def prepare_registration(
     )
 
 
-@transaction
+@statement(orm=True)
 def create_account(session: Session, account: NewAccount) -> User:
-    """Insert the account; UsernameTaken when the (case-insensitive) username exists."""
+    """Insert the account, in one statement; UsernameTaken when the (case-insensitive)
+    username exists."""
+    insert_account = insert(User).values(**asdict(account))
+    user: User
     try:
-        return session.scalars(insert(User).values(**asdict(account)).returning(User)).one()
+        user, write_xid = session.execute(insert_account.returning(User, func.txid_current())).one()
     except IntegrityError as error:
         if USERNAME_CONSTRAINT in str(error.orig):
             raise UsernameTaken(f"The username {account.username!r} is taken.") from None
         raise
+    note_write(session, write_xid)
+    return user
 
 
 def register_user(
@@ -263,13 +268,14 @@ def list_city_users(executor: Executor, city: str, page: PageRequest) -> Page[Ci
     return to_page(users, page, lambda user: (user.created_at, user.id))
 
 
-@transaction
-def delete_account(session: Session, user_id: uuid.UUID) -> None:
+@statement
+def delete_account(executor: Executor, user_id: uuid.UUID) -> None:
     """Erase the account's personal data, retire its vehicles and revoke its API tokens; its
     rides stay, anonymous.
 
     Refused while the user rides or one of their vehicles is being ridden. One statement: the
-    conditions and both writes are checked and applied together.
+    conditions and the writes are checked and applied together, and its one row also says
+    why nothing was erased (read in the same snapshot, so a refusal costs no second statement).
     """
     riding = exists().where(ActiveRide.rider_id == user_id)
     vehicle_in_use = exists().where(
@@ -309,14 +315,20 @@ def delete_account(session: Session, user_id: uuid.UUID) -> None:
         .returning(ApiToken.id)
         .cte("revoked")
     )
+    # Read only when nothing was erased: then `users` was not changed by this statement, and
+    # what it holds is unambiguous on PostgreSQL and CockroachDB alike.
+    live = exists().where(User.id == user_id, User.deleted_at.is_(None))
     statement = select(
         select(func.count()).select_from(erased).scalar_subquery(),
         select(func.count()).select_from(retired).scalar_subquery(),
         select(func.count()).select_from(revoked).scalar_subquery(),
+        live,
+        func.txid_current(),
     )
-    erased_count, _, _ = session.execute(statement).one()
+    erased_count, _, _, found, write_xid = executor.execute(statement).one()
     if erased_count:
+        note_write(executor, write_xid)
         return
-    if get_user(session, user_id) is None:
+    if not found:
         raise NotFound("This account does not exist.")
     raise StillRiding("End your ride (and wait for rides on your vehicles to end) first.")

@@ -6,11 +6,13 @@ import math
 import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import Protocol
 
-from sqlalchemy import func, insert, literal, select, tuple_, update
+from sqlalchemy import Float, String, func, insert, literal, select, text, tuple_
 from sqlalchemy.orm import Session
 
-from movr.db.units import read, transaction
+from movr.db.sql import Executor, with_result_columns
+from movr.db.units import note_write, read, statement
 from movr.models import User, Vehicle, VehicleStatus, VehicleType
 from movr.models.base import BRAND_MAX, COLOR_MAX, LOCATION_MAX
 from movr.regions import RegionMap
@@ -43,6 +45,21 @@ class NewVehicle:
     position: Position | None = None
 
 
+class Owner(Protocol):
+    """Who adds a vehicle: their account as the request read it (a User, an Account, the
+    web's CurrentUser)."""
+
+    @property
+    def id(self) -> uuid.UUID:
+        """The account's id."""
+        ...
+
+    @property
+    def city(self) -> str:
+        """The account's home city."""
+        ...
+
+
 def _validate(vehicle: NewVehicle) -> None:
     if vehicle.type not in {t.value for t in VehicleType}:
         raise InvalidInput("type", "Choose bike, scooter or skateboard.")
@@ -55,24 +72,36 @@ def _validate(vehicle: NewVehicle) -> None:
             raise InvalidInput(field, f"Enter 1 to {limit} characters.")
 
 
-@transaction
+# What add_vehicle inserts, in the order of its SELECT from the owner's row.
+ADDED_COLUMNS = (
+    "city",
+    "owner_id",
+    "type",
+    "color",
+    "brand",
+    "last_location",
+    "latitude",
+    "longitude",
+)
+
+
+@statement(orm=True)
 def add_vehicle(
     session: Session,
     region_map: RegionMap,
-    owner_id: uuid.UUID,
+    owner: Owner,
     region_cities: Collection[str],
     vehicle: NewVehicle,
 ) -> Vehicle:
-    """Add a vehicle in the owner's home city, which must be served by this region.
+    """Add a vehicle in the owner's home city (as the request's check of the account read
+    it), which must be served by this region.
 
-    Without coordinates the vehicle is placed at the home city's centre.
+    Without coordinates the vehicle is placed at the home city's centre. One statement: the
+    vehicle is inserted only if the owner's account is still live in that city (NotFound if
+    it is not: deleted since the request's check).
     """
     _validate(vehicle)
-    home = select(User.city).where(User.id == owner_id, User.deleted_at.is_(None))
-    owner_city = session.scalars(home).one_or_none()
-    if owner_city is None:
-        raise NotFound("This account does not exist.")
-    city = region_map.city(owner_city)
+    city = region_map.city(owner.city)
     if city.id not in region_cities:
         raise HomeRegionRequired(
             f"Vehicles are added in your home city, {city.name}, served by region {city.region}.",
@@ -81,20 +110,26 @@ def add_vehicle(
     position = vehicle.position or Position(city.latitude, city.longitude)
     if not city.reaches(position.latitude, position.longitude):
         raise outside_city(position, city)
-    return session.scalars(
+    live_owner = select(
+        User.city,
+        User.id,
+        literal(vehicle.type, String()),
+        literal(vehicle.color.strip(), String()),
+        literal(vehicle.brand.strip(), String()),
+        literal(vehicle.location.strip(), String()),
+        literal(position.latitude, Float()),
+        literal(position.longitude, Float()),
+    ).where(User.id == owner.id, User.city == city.id, User.deleted_at.is_(None))
+    added = session.execute(
         insert(Vehicle)
-        .values(
-            city=city.id,
-            owner_id=owner_id,
-            type=vehicle.type,
-            color=vehicle.color.strip(),
-            brand=vehicle.brand.strip(),
-            last_location=vehicle.location.strip(),
-            latitude=position.latitude,
-            longitude=position.longitude,
-        )
-        .returning(Vehicle)
-    ).one()
+        .from_select(ADDED_COLUMNS, live_owner)
+        .returning(Vehicle, func.txid_current())
+    ).first()
+    if added is None:
+        raise NotFound("This account does not exist.")
+    note_write(session, added.txid_current)
+    new: Vehicle = added[0]
+    return new
 
 
 @read(orm=True)
@@ -159,26 +194,37 @@ def list_owned_vehicles(session: Session, owner_id: uuid.UUID, page: PageRequest
     return to_page(vehicles, page, lambda v: (v.date_added, v.id))
 
 
-@transaction
-def retire_vehicle(session: Session, owner_id: uuid.UUID, vehicle_id: uuid.UUID) -> None:
+# One statement: the conditional retirement and, in the same snapshot, what the vehicle was,
+# read only when nothing was retired (then `vehicles` was not changed by this statement, and
+# the outer read is the same on PostgreSQL and CockroachDB).
+RETIRE_VEHICLE = with_result_columns(
+    text(
+        """
+    WITH retired AS (
+        UPDATE vehicles SET status = 'removed', removed_at = now()
+        WHERE id = :vehicle_id AND owner_id = :owner_id AND status = 'available'
+        RETURNING id
+    )
+    SELECT EXISTS (SELECT 1 FROM retired) AS retired,
+           found.owner_id AS found_owner_id, found.status AS found_status,
+           txid_current() AS write_xid
+    FROM (SELECT 1) AS one
+    LEFT JOIN vehicles AS found ON found.id = :vehicle_id
+    """
+    ),
+    ("retired", "found_owner_id", "found_status", "write_xid"),
+)
+
+
+@statement
+def retire_vehicle(executor: Executor, owner_id: uuid.UUID, vehicle_id: uuid.UUID) -> None:
     """Retire the owner's own available vehicle (a conditional update: racing rides lose)."""
-    retired = session.execute(
-        update(Vehicle)
-        .where(
-            Vehicle.id == vehicle_id,
-            Vehicle.owner_id == owner_id,
-            Vehicle.status == VehicleStatus.AVAILABLE,
-        )
-        .values(status=VehicleStatus.REMOVED, removed_at=func.now())
-        .returning(literal(1))
-    ).first()
-    if retired is not None:
+    row = executor.execute(RETIRE_VEHICLE, {"vehicle_id": vehicle_id, "owner_id": owner_id}).one()
+    if row.retired:
+        note_write(executor, row.write_xid)
         return
-    found = session.execute(
-        select(Vehicle.owner_id, Vehicle.status).where(Vehicle.id == vehicle_id)
-    ).first()
-    if found is None or found.status == VehicleStatus.REMOVED:
+    if row.found_status in (None, VehicleStatus.REMOVED):
         raise NotFound("No such vehicle.")
-    if found.owner_id != owner_id:
+    if row.found_owner_id != owner_id:
         raise Forbidden("Only the owner can retire this vehicle.")
     raise VehicleInUse("This vehicle is being ridden; retire it after the ride ends.")

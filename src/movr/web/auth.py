@@ -140,10 +140,11 @@ def start_session(user: CurrentUser) -> CurrentUser:
     return user
 
 
-def end_session(user: CurrentUser) -> None:
-    """Log out: the session's token is revoked, then the cookie emptied."""
+def end_session(user: CurrentUser, *, revoked: bool = False) -> None:
+    """Log out: the session's token is revoked (unless the caller's write `revoked` it
+    already), then the cookie emptied."""
     token = user.session_token
-    if token is not None:
+    if token is not None and not revoked:
         runtime().run(tokens.revoke_token, user.id, token)
     logout_user()
     session.clear()

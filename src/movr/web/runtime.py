@@ -65,7 +65,13 @@ class Runtime:
     ) -> T:
         """One attempt of `operation` on `unit` (a Connection, or the Session of a unit)."""
         if operation.orm and isinstance(unit, Connection):
-            with Session(bind=unit, expire_on_commit=False) as session:
+            # The unit's own transaction (its savepoint, in the tests) is the boundary's to end:
+            # the Session borrows the connection and never ends it (a write statement's row
+            # stays written when the Session closes).
+            session = Session(
+                bind=unit, expire_on_commit=False, join_transaction_mode="rollback_only"
+            )
+            with session:
                 return self._attempt(operation, session, args, kwargs)
         unit.info.pop(WRITE_XID, None)
         if not (self.settings.check_units and operation.kind.one_statement):

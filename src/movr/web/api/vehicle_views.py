@@ -45,7 +45,7 @@ def add_vehicle(user: CurrentUser, body: NewVehicle) -> VehicleOut:
         position=Position.optional(body.latitude, body.longitude),
     )
     added = app.run(
-        vehicles.add_vehicle, app.settings.region_map, user.id, served_cities(app.settings), new
+        vehicles.add_vehicle, app.settings.region_map, user, served_cities(app.settings), new
     )
     return vehicle_out(added, user.id)
 

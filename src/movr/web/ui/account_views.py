@@ -40,6 +40,6 @@ def remove_user(user_id: uuid.UUID) -> BaseResponse:
     if user_id != me().id:
         abort(403)
     runtime().run(users.delete_account, user_id)
-    end_session(me())  # its tokens are revoked already: this empties the cookie
+    end_session(me(), revoked=True)  # its tokens are revoked already: empty the cookie
     flash("Your account was deleted. Your past rides are kept without your name.", "info")
     return see_other(url_for("ui.login"))

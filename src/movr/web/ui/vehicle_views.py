@@ -73,7 +73,7 @@ def add_vehicle() -> BaseResponse | str | tuple[str, int]:
     )
     try:
         cities = served_cities(app.settings)
-        app.run(vehicles.add_vehicle, app.settings.region_map, me().id, cities, new)
+        app.run(vehicles.add_vehicle, app.settings.region_map, me(), cities, new)
     except InvalidInput as error:
         fail(getattr(form, error.field), error.message)
         return render_template("add_vehicle.html", form=form, home=home), 422

@@ -169,10 +169,14 @@ def table(alone: Counts, replicated: Counts) -> str:
         "that also counts the account's live tokens; only a login over the cap pays a second "
         "one, revoking the oldest. A registration pays the client's registration limit the "
         "same way (one count per window, 2), then its one insert; the page's registration "
-        "also opens the new account's session (a token's issue, 1). Adding or retiring a "
-        "vehicle and deleting the account are the session or token check, on the primary even "
-        "with a standby (a write must see a revoked session at once), then one statement that "
-        "also says why it refused, if it did. A read that carries the client's own last "
+        "also opens the new account's session (a token's issue, 1). Adding a vehicle is the "
+        "session or token check, on the primary even with a standby (a write must see a revoked "
+        "session at once; the vehicle's city is the owner's), then one statement. Retiring a "
+        "vehicle and deleting the account, like the ride actions, are one statement that checks "
+        "the session or token itself (a dead one changes nothing and is answered as no "
+        "credentials are) and also says why it refused, if it did; a page's refusal then shows "
+        "an error page, whose session read goes where pages read (the standby when healthy). "
+        "A read that carries the client's own last "
         "write first asks the standby whether it shows it (1 statement there, once per request, "
         "never on the primary).",
         END,

@@ -21,7 +21,9 @@ from tests.web.conftest import csrf_token, log_in
 pytestmark = pytest.mark.replica
 
 
-def round_trips(database: Database, request: Callable[[], Any]) -> tuple[list[str], list[str]]:
+def round_trips(
+    database: Database, request: Callable[[], Any], statuses: tuple[int, ...] = (200, 201, 303)
+) -> tuple[list[str], list[str]]:
     """The statements `request` sent to the primary and to the replica."""
     assert database.reads.replica is not None
     primary = StatementCounter(database.pooled)
@@ -30,7 +32,7 @@ def round_trips(database: Database, request: Callable[[], Any]) -> tuple[list[st
         to_primary = stack.enter_context(primary.counting())
         to_replica = stack.enter_context(replica.counting())
         response = request()
-        assert response.status_code in (200, 201, 303), response.get_data(as_text=True)[:300]
+        assert response.status_code in statuses, response.get_data(as_text=True)[:300]
     return list(to_primary), list(to_replica)
 
 
@@ -81,3 +83,25 @@ def test_api_reads_use_the_replica_and_ride_actions_one_statement(
     )
     primary, _ = round_trips(replica_db, start)
     assert len(primary) == 1, primary
+
+
+def test_refused_page_retirements_and_deletions_send_one_statement_to_the_primary(
+    replicated: Replicated, replica_db: Database, pages: FlaskClient
+) -> None:
+    rider, vehicle = rider_and_vehicle(replica_db, replicated)
+    log_in(pages, rider)
+    csrf = {"csrf_token": csrf_token(pages, "/vehicles")}
+    assert pages.post(f"/rides/start/{vehicle.id}", data=csrf).status_code == 303
+    replicated.caught_up()
+
+    for path, status in (
+        (f"/vehicles/remove/{vehicle.id}", 403),
+        (f"/users/remove/{rider.id}", 409),
+    ):
+        refuse = lambda p=path: pages.post(p, data=csrf)  # noqa: E731
+        primary, replica = round_trips(replica_db, refuse, statuses=(status,))
+        # The write's statement checks the session; the error page's navigation (and ride bar)
+        # reads the session where pages read.
+        assert len(primary) == 1, (path, primary)
+        assert primary[0].startswith("WITH caller AS"), primary
+        assert any(sql.startswith("SELECT users.id") for sql in replica), (path, replica)

@@ -85,6 +85,21 @@ def test_an_idle_session_cannot_start_a_ride(
     assert vehicle.status == "available"
 
 
+def test_an_idle_session_cannot_retire_a_vehicle_or_delete_the_account(
+    idle_app: Flask, user: User, clock: Clock, session: Session
+) -> None:
+    vehicle = make_vehicle(session, user)
+    client = idle_app.test_client()
+    log_in(client, user)
+    clock.after(11)
+    # Checked in their own statement, as a ride action: the session is gone before.
+    assert post(client, f"/vehicles/remove/{vehicle.id}").status_code == 302
+    assert post(client, f"/users/remove/{user.id}").status_code == 302
+    session.refresh(vehicle)
+    session.refresh(user)
+    assert (vehicle.status, user.deleted_at) == ("available", None)
+
+
 def test_use_renews_the_cookie_at_most_once_a_minute_and_never_the_token(
     idle_app: Flask, user: User, clock: Clock, session: Session
 ) -> None:

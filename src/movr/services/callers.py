@@ -1,10 +1,10 @@
-"""Who a ride statement acts for, resolved by that statement itself.
+"""Who a write statement acts for, resolved by that statement itself.
 
-A page request has loaded its user already; an API request holds a bearer token. Checking the
-token in a statement of its own would cost a round trip before every ride action (70-150 ms
-between regions), so a ride statement takes the `Caller` and resolves it in its `caller` CTE:
-the token is checked in the same snapshot as the work, and a dead token or a deleted account
-makes the statement change nothing.
+A page request holds a browser session's token, an API request a bearer token (or that session).
+Checking the token in a statement of its own would cost a round trip before every write (70-150
+ms between regions), so the ride actions, retiring a vehicle and deleting an account take the
+`Caller` and resolve it in their `caller` CTE: the token is checked in the same snapshot as the
+work, and a dead token or a deleted account makes the statement change nothing.
 """
 
 from __future__ import annotations
@@ -62,3 +62,5 @@ CALLER = f"""caller AS (
              WHERE api_tokens.token_hash = CAST(:caller_token_hash AS text)
                AND api_tokens.kind = CAST(:caller_token_kind AS text) AND {LIVE_TOKEN}))
     )"""  # noqa: S608 -- constant SQL, no input
+# The resolved caller's id in a statement's result row (NULL: the caller is unknown).
+CALLER_ID = "(SELECT id FROM caller)"

@@ -111,14 +111,14 @@ WRITE_XID = {"write_xid": "txid_current()"}
 START_DIAGNOSTICS = {
     "found_city": "found.city",
     "found_status": "found.status",
-    "caller_id": "(SELECT id FROM caller)",
+    "caller_id": callers.CALLER_ID,
     **WRITE_XID,
 }
 END_DIAGNOSTICS = {
     "found_city": "found.city",
     "found_rider_id": "found.rider_id",
     "found_ended": "found.end_time IS NOT NULL",
-    "caller_id": "(SELECT id FROM caller)",
+    "caller_id": callers.CALLER_ID,
     **WRITE_XID,
 }
 

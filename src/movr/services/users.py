@@ -7,18 +7,20 @@ import uuid
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from functools import cache
+from typing import TYPE_CHECKING
 
 from argon2 import PasswordHasher
-from sqlalchemy import exists, func, insert, select, text, update
+from sqlalchemy import TextualSelect, exists, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from movr.db.sql import Executor, with_result_columns
 from movr.db.units import Runner, fresh, fresh_read, note_write, read, statement
-from movr.models import ActiveRide, ApiToken, User, Vehicle, VehicleStatus
+from movr.models import User, Vehicle, VehicleStatus
 from movr.models.base import EMAIL_MAX, NAME_MAX, USERNAME_MAX
 from movr.regions import RegionMap
 from movr.services.errors import (
+    Forbidden,
     InvalidCredentials,
     InvalidInput,
     NotFound,
@@ -27,6 +29,9 @@ from movr.services.errors import (
 )
 from movr.services.pagination import Page, PageRequest, newest_first, to_page
 from movr.services.passwords import verify_password
+
+if TYPE_CHECKING:
+    from movr.services.callers import Caller
 
 USERNAME_PATTERN = re.compile(rf"^[a-z0-9][a-z0-9_.-]{{2,{USERNAME_MAX - 1}}}$")
 PASSWORD_MIN = 8
@@ -268,67 +273,75 @@ def list_city_users(executor: Executor, city: str, page: PageRequest) -> Page[Ci
     return to_page(users, page, lambda user: (user.created_at, user.id))
 
 
-@statement
-def delete_account(executor: Executor, user_id: uuid.UUID) -> None:
-    """Erase the account's personal data, retire its vehicles and revoke its API tokens; its
-    rides stay, anonymous.
+ERASE_COLUMNS = ("erased", "retired", "revoked", "caller_id", "found", "write_xid")
 
+
+@cache
+def _erase_account() -> TextualSelect:
+    """The one statement of delete_account, built on first use: services.callers imports
+    services.tokens, which imports this module."""
+    from movr.services import callers  # noqa: PLC0415 -- that import cycle
+
+    # The erasure is conditional on the caller (resolved first, in the same snapshot) being the
+    # account; `found` and `caller_id` are read when nothing was erased, when `users` was not
+    # changed by this statement: unambiguous on PostgreSQL and CockroachDB alike.
+    statement = text(
+        f"""
+    WITH {callers.CALLER}, erased AS (
+        UPDATE users SET first_name = NULL, last_name = NULL, email = NULL, username = NULL,
+            password_hash = NULL, deleted_at = now()
+        WHERE users.id = {callers.CALLER_ID}
+          AND users.id = coalesce(CAST(:user_id AS uuid), users.id)
+          AND users.deleted_at IS NULL
+          AND NOT EXISTS (SELECT 1 FROM active_rides WHERE active_rides.rider_id = users.id)
+          AND NOT EXISTS (SELECT 1 FROM vehicles
+                          WHERE vehicles.owner_id = users.id AND vehicles.status = 'in_use')
+        RETURNING users.id
+    ), retired AS (
+        UPDATE vehicles SET status = 'removed', removed_at = now()
+        WHERE vehicles.owner_id = (SELECT id FROM erased) AND vehicles.status = 'available'
+        RETURNING vehicles.id
+    ), revoked AS (
+        UPDATE api_tokens SET revoked_at = now()
+        WHERE api_tokens.user_id = (SELECT id FROM erased) AND api_tokens.revoked_at IS NULL
+        RETURNING api_tokens.id
+    )
+    SELECT (SELECT count(*) FROM erased) AS erased, (SELECT count(*) FROM retired) AS retired,
+           (SELECT count(*) FROM revoked) AS revoked, {callers.CALLER_ID} AS caller_id,
+           EXISTS (SELECT 1 FROM users
+                   WHERE users.id = coalesce(CAST(:user_id AS uuid), {callers.CALLER_ID})
+                     AND users.deleted_at IS NULL) AS found,
+           txid_current() AS write_xid
+    """  # noqa: S608 -- constant CTEs, no input
+    )
+    return with_result_columns(statement, ERASE_COLUMNS)
+
+
+@statement
+def delete_account(
+    executor: Executor, caller: Caller | uuid.UUID, user_id: uuid.UUID | None = None
+) -> None:
+    """Erase the account's personal data, retire its vehicles and revoke its tokens (its
+    browser sessions too); its rides stay, anonymous.
+
+    The account is the caller's own (a user id, or a Caller: UnknownCaller if its token is not
+    valid); with `user_id`, that account, which must be the caller's (Forbidden otherwise).
     Refused while the user rides or one of their vehicles is being ridden. One statement: the
-    conditions and the writes are checked and applied together, and its one row also says
-    why nothing was erased (read in the same snapshot, so a refusal costs no second statement).
+    caller, the conditions and the writes are checked and applied together, and its one row
+    also says why nothing was erased (read in the same snapshot, so a refusal costs no second
+    statement).
     """
-    riding = exists().where(ActiveRide.rider_id == user_id)
-    vehicle_in_use = exists().where(
-        Vehicle.owner_id == user_id, Vehicle.status == VehicleStatus.IN_USE
-    )
-    erased = (
-        update(User)
-        .where(User.id == user_id, User.deleted_at.is_(None), ~riding, ~vehicle_in_use)
-        .values(
-            first_name=None,
-            last_name=None,
-            email=None,
-            username=None,
-            password_hash=None,
-            deleted_at=func.now(),
-        )
-        .returning(User.id)
-        .cte("erased")
-    )
-    retired = (
-        update(Vehicle)
-        .where(
-            Vehicle.owner_id == select(erased.c.id).scalar_subquery(),
-            Vehicle.status == VehicleStatus.AVAILABLE,
-        )
-        .values(status=VehicleStatus.REMOVED, removed_at=func.now())
-        .returning(Vehicle.id)
-        .cte("retired")
-    )
-    revoked = (
-        update(ApiToken)
-        .where(
-            ApiToken.user_id == select(erased.c.id).scalar_subquery(),
-            ApiToken.revoked_at.is_(None),
-        )
-        .values(revoked_at=func.now())
-        .returning(ApiToken.id)
-        .cte("revoked")
-    )
-    # Read only when nothing was erased: then `users` was not changed by this statement, and
-    # what it holds is unambiguous on PostgreSQL and CockroachDB alike.
-    live = exists().where(User.id == user_id, User.deleted_at.is_(None))
-    statement = select(
-        select(func.count()).select_from(erased).scalar_subquery(),
-        select(func.count()).select_from(retired).scalar_subquery(),
-        select(func.count()).select_from(revoked).scalar_subquery(),
-        live,
-        func.txid_current(),
-    )
-    erased_count, _, _, found, write_xid = executor.execute(statement).one()
-    if erased_count:
-        note_write(executor, write_xid)
+    from movr.services.callers import Caller, UnknownCaller  # noqa: PLC0415 -- as above
+
+    who = Caller.of(caller)
+    row = executor.execute(_erase_account(), who.parameters() | {"user_id": user_id}).one()
+    if row.erased:
+        note_write(executor, row.write_xid)
         return
-    if not found:
+    if row.caller_id is None and who.token_hash is not None:
+        raise UnknownCaller()
+    if not row.found:
         raise NotFound("This account does not exist.")
+    if user_id is not None and row.caller_id != user_id:
+        raise Forbidden("You can only delete your own account.")
     raise StillRiding("End your ride (and wait for rides on your vehicles to end) first.")

@@ -16,6 +16,8 @@ from movr.db.units import note_write, read, statement
 from movr.models import User, Vehicle, VehicleStatus, VehicleType
 from movr.models.base import BRAND_MAX, COLOR_MAX, LOCATION_MAX
 from movr.regions import RegionMap
+from movr.services import callers
+from movr.services.callers import Caller, UnknownCaller
 from movr.services.errors import (
     Forbidden,
     HomeRegionRequired,
@@ -194,37 +196,52 @@ def list_owned_vehicles(session: Session, owner_id: uuid.UUID, page: PageRequest
     return to_page(vehicles, page, lambda v: (v.date_added, v.id))
 
 
-# One statement: the conditional retirement and, in the same snapshot, what the vehicle was,
-# read only when nothing was retired (then `vehicles` was not changed by this statement, and
-# the outer read is the same on PostgreSQL and CockroachDB).
+# One statement: the caller's check (services.callers), the conditional retirement and, in the
+# same snapshot, what the vehicle was, read only when nothing was retired (then `vehicles` was
+# not changed by this statement, and the outer read is the same on PostgreSQL and CockroachDB).
 RETIRE_VEHICLE = with_result_columns(
     text(
-        """
-    WITH retired AS (
+        f"""
+    WITH {callers.CALLER}, retired AS (
         UPDATE vehicles SET status = 'removed', removed_at = now()
-        WHERE id = :vehicle_id AND owner_id = :owner_id AND status = 'available'
+        WHERE id = :vehicle_id AND owner_id = {callers.CALLER_ID} AND status = 'available'
         RETURNING id
     )
     SELECT EXISTS (SELECT 1 FROM retired) AS retired,
            found.owner_id AS found_owner_id, found.status AS found_status,
-           txid_current() AS write_xid
+           {callers.CALLER_ID} AS caller_id, txid_current() AS write_xid
     FROM (SELECT 1) AS one
     LEFT JOIN vehicles AS found ON found.id = :vehicle_id
-    """
+    """  # noqa: S608 -- constant CTEs, no input
     ),
-    ("retired", "found_owner_id", "found_status", "write_xid"),
+    ("retired", "found_owner_id", "found_status", "caller_id", "write_xid"),
 )
 
 
+@dataclass(frozen=True, slots=True)
+class Retired:
+    """A vehicle just retired, and its owner (the caller the statement resolved)."""
+
+    vehicle_id: uuid.UUID
+    owner_id: uuid.UUID
+
+
 @statement
-def retire_vehicle(executor: Executor, owner_id: uuid.UUID, vehicle_id: uuid.UUID) -> None:
-    """Retire the owner's own available vehicle (a conditional update: racing rides lose)."""
-    row = executor.execute(RETIRE_VEHICLE, {"vehicle_id": vehicle_id, "owner_id": owner_id}).one()
+def retire_vehicle(executor: Executor, owner: Caller | uuid.UUID, vehicle_id: uuid.UUID) -> Retired:
+    """Retire the owner's own available vehicle (a conditional update: racing rides lose).
+
+    `owner` is a user id or a Caller (a token: UnknownCaller if it is not valid, and nothing
+    changed), checked by the retirement's own statement.
+    """
+    parameters = Caller.of(owner).parameters() | {"vehicle_id": vehicle_id}
+    row = executor.execute(RETIRE_VEHICLE, parameters).one()
     if row.retired:
         note_write(executor, row.write_xid)
-        return
+        return Retired(vehicle_id, row.caller_id)
+    if row.caller_id is None:
+        raise UnknownCaller()
     if row.found_status in (None, VehicleStatus.REMOVED):
         raise NotFound("No such vehicle.")
-    if row.found_owner_id != owner_id:
+    if row.found_owner_id != row.caller_id:
         raise Forbidden("Only the owner can retire this vehicle.")
     raise VehicleInUse("This vehicle is being ridden; retire it after the ride ends.")

@@ -6,7 +6,9 @@ before is worth nothing. A session lasts 12 h from login at most (its token expi
 ends sooner when unused for MOVR_SESSION_IDLE_MINUTES: the signed cookie carries when it was
 last seen, refreshed at most once a minute, so staying logged in costs no database write.
 Requests that only read check the session where they read (the region's replica: a logout
-reaches it within the replica's lag); requests that write check it on the primary, at once.
+reaches it within the replica's lag); requests that write check it on the primary, at once:
+the ride actions, retiring a vehicle and deleting the account in their own statement
+(`session_required`), the other writes with a read of their own first.
 """
 
 from __future__ import annotations
@@ -20,8 +22,8 @@ from datetime import datetime
 from typing import Any, TypeVar, cast
 
 import flask_login
-from flask import Flask, current_app, request, session
-from flask_login import LoginManager, UserMixin, login_user, logout_user
+from flask import Flask, current_app, g, request, session
+from flask_login import AnonymousUserMixin, LoginManager, UserMixin, login_user, logout_user
 from werkzeug.wrappers import Response as BaseResponse
 
 from movr.db.units import Operation
@@ -40,6 +42,8 @@ SESSION_TOKEN_KEY = "_user_id"  # noqa: S105 -- a key's name, not a secret
 # cookie sent again) only once it is this many seconds old: the idle time is exact to a minute.
 SEEN_KEY = "movr_seen"
 SEEN_REFRESH_SECONDS = 60
+# Set on `g` by session_required: this request's write checks the session in its statement.
+CHECKED_BY_STATEMENT = "movr_session_checked_by_statement"
 
 login_manager = LoginManager()
 login_manager.login_view = "ui.login"
@@ -96,10 +100,12 @@ class CurrentUser(UserMixin):  # type: ignore[misc]  # Flask-Login ships no type
 
 def load_user(session_token: str) -> CurrentUser | None:
     """One read: the account of a live session and its ride in progress (on the primary for
-    requests that write). A revoked or expired session, or a deleted account, is logged out."""
+    requests that write, unless their statement checks the session itself: then the user is
+    loaded only to show a page, such as a refusal's, which reads where pages read). A revoked
+    or expired session, or a deleted account, is logged out."""
     lookup = (
         sessions.session_account
-        if request.method in SAFE_METHODS
+        if request.method in SAFE_METHODS or g.get(CHECKED_BY_STATEMENT, False)
         else sessions.fresh_session_account
     )
     found = runtime().run(lookup, session_token)
@@ -140,12 +146,13 @@ def start_session(user: CurrentUser) -> CurrentUser:
     return user
 
 
-def end_session(user: CurrentUser, *, revoked: bool = False) -> None:
+def end_session(user: CurrentUser | None, *, revoked: bool = False) -> None:
     """Log out: the session's token is revoked (unless the caller's write `revoked` it
-    already), then the cookie emptied."""
-    token = user.session_token
-    if token is not None and not revoked:
-        runtime().run(tokens.revoke_token, user.id, token)
+    already: then the user need not have been loaded, and is not), then the cookie emptied."""
+    if revoked:
+        g.setdefault("_login_user", AnonymousUserMixin())  # logout_user() would load it
+    elif user is not None and user.session_token is not None:
+        runtime().run(tokens.revoke_token, user.id, user.session_token)
     logout_user()
     session.clear()
 
@@ -162,11 +169,17 @@ def session_required(view: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(view)
     def guarded(*args: Any, **kwargs: Any) -> Any:
         if session_caller() is None:
-            unauthorized: BaseResponse = login_manager.unauthorized()
-            return unauthorized
+            return logged_out()
+        g.setdefault(CHECKED_BY_STATEMENT, True)
         return view(*args, **kwargs)
 
     return guarded
+
+
+def logged_out() -> BaseResponse:
+    """What a page answers a visitor without a live session: to log in (then come back)."""
+    unauthorized: BaseResponse = login_manager.unauthorized()
+    return unauthorized
 
 
 def clock() -> float:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import g
 
 from movr.services import tokens, users
+from movr.services.callers import Caller
 from movr.services.pagination import PageRequest
 from movr.web.api.convert import me_out
 from movr.web.api.openapi import operation
@@ -99,10 +100,13 @@ def get_me(user: CurrentUser) -> Me:
     return me_out(user)
 
 
-@operation("DELETE", "/me", summary="Delete your account", tag="account", errors=(409,))
-def delete_me(user: CurrentUser) -> None:
+# A Caller, as for the ride actions: the erasure's one statement checks the token too.
+@operation(
+    "DELETE", "/me", summary="Delete your account", tag="account", errors=(409,), auth="caller"
+)
+def delete_me(caller: Caller) -> None:
     """Erase your personal data, retire your vehicles, revoke your tokens; rides stay anonymous."""
-    runtime().run(users.delete_account, user.id)
+    runtime().run(users.delete_account, caller)
 
 
 @operation(

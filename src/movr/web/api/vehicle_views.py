@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from movr.services import vehicles
+from movr.services.callers import Caller
 from movr.services.pagination import PageRequest
 from movr.services.positions import Position
 from movr.web.api.convert import vehicle_out
@@ -50,10 +51,11 @@ def add_vehicle(user: CurrentUser, body: NewVehicle) -> VehicleOut:
     return vehicle_out(added, user.id)
 
 
+# A Caller, as for the ride actions: the retirement's one statement checks the token too.
 @operation(
     "DELETE", "/vehicles/<uuid:vehicle_id>", summary="Retire your vehicle", tag="vehicles",
-    errors=(404, 409),
+    errors=(404, 409), auth="caller",
 )  # fmt: skip
-def retire_vehicle(user: CurrentUser, vehicle_id: uuid.UUID) -> None:
+def retire_vehicle(caller: Caller, vehicle_id: uuid.UUID) -> None:
     """Retire one of your vehicles; refused while it is ridden."""
-    runtime().run(vehicles.retire_vehicle, user.id, vehicle_id)
+    runtime().run(vehicles.retire_vehicle, caller, vehicle_id)

@@ -8,7 +8,9 @@ from flask import abort, flash, render_template, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from movr.services import users, vehicles
-from movr.web.auth import end_session, login_required
+from movr.services.callers import UnknownCaller
+from movr.services.errors import Forbidden
+from movr.web.auth import end_session, logged_out, login_required, session_caller, session_required
 from movr.web.runtime import runtime
 from movr.web.ui.forms import ActionForm
 from movr.web.ui.helpers import current_city, me, page_request, see_other
@@ -34,12 +36,18 @@ def profile(user_id: uuid.UUID) -> str:
     return render_template("profile.html", owned=owned, home=home, action_form=ActionForm())
 
 
-@login_required
+# Its one statement checks the session itself (and that `user_id` is the session's account).
+@session_required
 def remove_user(user_id: uuid.UUID) -> BaseResponse:
     """Delete your own account: personal data erased, rides kept anonymously."""
-    if user_id != me().id:
+    caller = session_caller()
+    assert caller is not None  # noqa: S101 -- session_required
+    try:
+        runtime().run(users.delete_account, caller, user_id)
+    except UnknownCaller:  # the session was revoked or expired, or the account deleted
+        return logged_out()
+    except Forbidden:
         abort(403)
-    runtime().run(users.delete_account, user_id)
-    end_session(me(), revoked=True)  # its tokens are revoked already: empty the cookie
+    end_session(None, revoked=True)  # its tokens are revoked already: empty the cookie
     flash("Your account was deleted. Your past rides are kept without your name.", "info")
     return see_other(url_for("ui.login"))

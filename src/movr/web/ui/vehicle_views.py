@@ -9,10 +9,11 @@ from flask import abort, flash, render_template, request, session, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from movr.services import vehicles
+from movr.services.callers import UnknownCaller
 from movr.services.errors import HomeRegionRequired, InvalidInput
 from movr.services.pagination import NearbyPageRequest
 from movr.services.positions import Position
-from movr.web.auth import login_required
+from movr.web.auth import logged_out, login_required, session_caller, session_required
 from movr.web.regions import requested_city, served_cities, served_here
 from movr.web.runtime import runtime
 from movr.web.ui.forms import ActionForm, AddVehicleForm, fail, text
@@ -93,13 +94,18 @@ def _home_region_elsewhere(region: str, city_name: str) -> str:
     )
 
 
-@login_required
+# Its one statement checks the session itself, as the ride actions' do.
+@session_required
 def remove_vehicle(vehicle_id: uuid.UUID) -> BaseResponse:
     """Retire one of your own vehicles (refused while it is ridden)."""
-    owner = me().id
-    runtime().run(vehicles.retire_vehicle, owner, vehicle_id)
+    caller = session_caller()
+    assert caller is not None  # noqa: S101 -- session_required
+    try:
+        retired = runtime().run(vehicles.retire_vehicle, caller, vehicle_id)
+    except UnknownCaller:  # the session was revoked or expired, or the account deleted
+        return logged_out()
     flash("Vehicle retired.", "success")
-    return see_other(url_for("ui.profile", user_id=owner))
+    return see_other(url_for("ui.profile", user_id=retired.owner_id))
 
 
 @login_required

@@ -11,8 +11,8 @@ from sqlalchemy import text
 
 from movr.db.sql import Executor, with_result_columns
 from movr.db.units import fresh, read
+from movr.services.accounts import ACCOUNT_COLUMNS, ACCOUNT_FIELDS, Account
 from movr.services.tokens import LIVE_TOKEN, SESSION, token_hash
-from movr.services.users import ACCOUNT_COLUMNS, ACCOUNT_FIELDS, Account
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,8 +15,8 @@ from sqlalchemy import ColumnElement, func, insert, literal, null, select, text,
 from movr.db.sql import Executor, with_result_columns
 from movr.db.units import fresh, note_write, read, statement
 from movr.models import ApiToken, User
+from movr.services.accounts import ACCOUNT_COLUMNS, ACCOUNT_FIELDS, Account
 from movr.services.errors import InvalidCredentials
-from movr.services.users import ACCOUNT_COLUMNS, ACCOUNT_FIELDS, Account
 
 # A token that still works (the same test wherever a token is resolved).
 LIVE_TOKEN = "api_tokens.revoked_at IS NULL AND api_tokens.expires_at > now()"  # noqa: S105 -- SQL, not a secret

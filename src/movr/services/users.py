@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from functools import cache
-from typing import TYPE_CHECKING
 
 from argon2 import PasswordHasher
-from sqlalchemy import TextualSelect, exists, func, insert, select, text, update
+from sqlalchemy import exists, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -19,6 +18,9 @@ from movr.db.units import Runner, fresh, fresh_read, note_write, read, statement
 from movr.models import User, Vehicle, VehicleStatus
 from movr.models.base import EMAIL_MAX, NAME_MAX, USERNAME_MAX
 from movr.regions import RegionMap
+from movr.services import callers
+from movr.services.accounts import ACCOUNT_COLUMNS, ACCOUNT_FIELDS, Account
+from movr.services.callers import Caller, UnknownCaller
 from movr.services.errors import (
     Forbidden,
     InvalidCredentials,
@@ -29,9 +31,6 @@ from movr.services.errors import (
 )
 from movr.services.pagination import Page, PageRequest, newest_first, to_page
 from movr.services.passwords import verify_password
-
-if TYPE_CHECKING:
-    from movr.services.callers import Caller
 
 USERNAME_PATTERN = re.compile(rf"^[a-z0-9][a-z0-9_.-]{{2,{USERNAME_MAX - 1}}}$")
 PASSWORD_MIN = 8
@@ -147,22 +146,6 @@ def _dummy_hash(hasher: PasswordHasher) -> str:
     return hasher.hash("movr-timing-equaliser")
 
 
-@dataclass(frozen=True, slots=True)
-class Account:
-    """A live account as the request needs it: who is calling (no password hash)."""
-
-    id: uuid.UUID
-    city: str
-    first_name: str
-    last_name: str
-    email: str
-    username: str
-    created_at: datetime
-
-
-# Read on every request (session or token): plain SQL is a third of the ORM's Python cost.
-ACCOUNT_FIELDS = tuple(field.name for field in fields(Account))
-ACCOUNT_COLUMNS = ", ".join(f"users.{name}" for name in ACCOUNT_FIELDS)
 GET_ACCOUNT = with_result_columns(
     text(f"SELECT {ACCOUNT_COLUMNS} FROM users WHERE users.id = :id AND users.deleted_at IS NULL"),  # noqa: S608 -- constant column list
     ACCOUNT_FIELDS,
@@ -276,16 +259,12 @@ def list_city_users(executor: Executor, city: str, page: PageRequest) -> Page[Ci
 ERASE_COLUMNS = ("erased", "retired", "revoked", "caller_id", "found", "write_xid")
 
 
-@cache
-def _erase_account() -> TextualSelect:
-    """The one statement of delete_account, built on first use: services.callers imports
-    services.tokens, which imports this module."""
-    from movr.services import callers  # noqa: PLC0415 -- that import cycle
-
-    # The erasure is conditional on the caller (resolved first, in the same snapshot) being the
-    # account; `found` and `caller_id` are read when nothing was erased, when `users` was not
-    # changed by this statement: unambiguous on PostgreSQL and CockroachDB alike.
-    statement = text(
+# delete_account's one statement. The erasure is conditional on the caller (resolved first, in
+# the same snapshot) being the account; `found` and `caller_id` are read when nothing was
+# erased, when `users` was not changed by this statement: unambiguous on PostgreSQL and
+# CockroachDB alike.
+ERASE_ACCOUNT = with_result_columns(
+    text(
         f"""
     WITH {callers.CALLER}, erased AS (
         UPDATE users SET first_name = NULL, last_name = NULL, email = NULL, username = NULL,
@@ -313,8 +292,9 @@ def _erase_account() -> TextualSelect:
                      AND users.deleted_at IS NULL) AS found,
            txid_current() AS write_xid
     """  # noqa: S608 -- constant CTEs, no input
-    )
-    return with_result_columns(statement, ERASE_COLUMNS)
+    ),
+    ERASE_COLUMNS,
+)
 
 
 @statement
@@ -331,10 +311,8 @@ def delete_account(
     also says why nothing was erased (read in the same snapshot, so a refusal costs no second
     statement).
     """
-    from movr.services.callers import Caller, UnknownCaller  # noqa: PLC0415 -- as above
-
     who = Caller.of(caller)
-    row = executor.execute(_erase_account(), who.parameters() | {"user_id": user_id}).one()
+    row = executor.execute(ERASE_ACCOUNT, who.parameters() | {"user_id": user_id}).one()
     if row.erased:
         note_write(executor, row.write_xid)
         return

@@ -29,9 +29,9 @@ from werkzeug.wrappers import Response as BaseResponse
 from movr.db.units import Operation
 from movr.models import User
 from movr.services import sessions, tokens
+from movr.services.accounts import Account
 from movr.services.callers import Caller
 from movr.services.sessions import RideInProgress
-from movr.services.users import Account
 from movr.web.runtime import runtime
 
 ViewFunction = TypeVar("ViewFunction", bound=Callable[..., Any])

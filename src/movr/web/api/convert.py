@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 
 from movr.models import User, Vehicle
+from movr.services.accounts import Account
 from movr.services.rides import RideView
-from movr.services.users import Account
 from movr.web.api.schemas import Me, RideOut, VehicleOut
 from movr.web.auth import CurrentUser
 
